@@ -1,0 +1,171 @@
+#include "resp/net/connection.h"
+
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/socket.h>
+
+#include <cstring>
+
+namespace tandem::net {
+
+namespace {
+constexpr size_t kMinReadSpace = 16 * 1024;
+}
+
+std::string FormatAddress(const sockaddr* sa) {
+  char ip[INET6_ADDRSTRLEN] = {0};
+  int port = 0;
+  if (sa->sa_family == AF_INET) {
+    const auto* in = reinterpret_cast<const sockaddr_in*>(sa);
+    uv_ip4_name(in, ip, sizeof(ip));
+    port = ntohs(in->sin_port);
+  } else if (sa->sa_family == AF_INET6) {
+    const auto* in6 = reinterpret_cast<const sockaddr_in6*>(sa);
+    uv_ip6_name(in6, ip, sizeof(ip));
+    port = ntohs(in6->sin6_port);
+  } else {
+    return "?:0";
+  }
+  return std::string(ip) + ":" + std::to_string(port);
+}
+
+Connection::Connection(uv_loop_t* loop, Kind kind, uint64_t id) : kind_(kind), id_(id) {
+  std::memset(&handle_, 0, sizeof(handle_));
+  if (kind == Kind::kTcp) {
+    uv_tcp_init(loop, &handle_.tcp);
+  } else {
+    uv_pipe_init(loop, &handle_.pipe, 0);
+  }
+  handle_.tcp.data = this;  // the data field sits at the same offset in both handle types
+}
+
+int Connection::fd() const {
+  uv_os_fd_t fd = -1;
+  uv_fileno(reinterpret_cast<const uv_handle_t*>(&handle_), &fd);
+  return fd;
+}
+
+int Connection::Start(bool nodelay, int keepalive_seconds) {
+  if (kind_ == Kind::kTcp) {
+    sockaddr_storage ss;
+    int len = sizeof(ss);
+    if (uv_tcp_getpeername(&handle_.tcp, reinterpret_cast<sockaddr*>(&ss), &len) == 0) {
+      peer_ = FormatAddress(reinterpret_cast<sockaddr*>(&ss));
+    }
+    len = sizeof(ss);
+    if (uv_tcp_getsockname(&handle_.tcp, reinterpret_cast<sockaddr*>(&ss), &len) == 0) {
+      local_ = FormatAddress(reinterpret_cast<sockaddr*>(&ss));
+    }
+    if (nodelay) uv_tcp_nodelay(&handle_.tcp, 1);
+    if (keepalive_seconds > 0) uv_tcp_keepalive(&handle_.tcp, 1, keepalive_seconds);
+  } else {
+    char path[256];
+    size_t len = sizeof(path);
+    if (uv_pipe_getsockname(&handle_.pipe, path, &len) == 0) {
+      local_ = std::string(path, len) + ":0";
+    }
+    peer_ = local_;
+  }
+  ResumeReading();
+  return 0;
+}
+
+void Connection::ResumeReading() {
+  if (reading_ || closing_) return;
+  if (uv_read_start(stream(), &Connection::OnAlloc, &Connection::OnRead) == 0) reading_ = true;
+}
+
+void Connection::PauseReading() {
+  if (!reading_) return;
+  uv_read_stop(stream());
+  reading_ = false;
+}
+
+void Connection::OnAlloc(uv_handle_t* h, size_t /*suggested*/, uv_buf_t* buf) {
+  auto* c = static_cast<Connection*>(h->data);
+  size_t want = kMinReadSpace;
+  if (c->rbuf_.free_space() > want) want = c->rbuf_.free_space();
+  char* p = c->rbuf_.PrepareWrite(want);
+  *buf = uv_buf_init(p, static_cast<unsigned>(c->rbuf_.free_space()));
+}
+
+void Connection::OnRead(uv_stream_t* s, ssize_t n, const uv_buf_t* /*buf*/) {
+  auto* c = static_cast<Connection*>(s->data);
+  if (n > 0) {
+    c->rbuf_.CommitWrite(static_cast<size_t>(n));
+    c->bytes_read_ += static_cast<uint64_t>(n);
+    if (!c->closing_ && !c->close_after_reply_ && c->handler_) c->handler_->OnReadable(*c);
+    return;
+  }
+  if (n < 0) c->Close();  // EOF or error: the peer is gone
+}
+
+void Connection::Flush() {
+  if (closing_ || writing_ || out_.empty()) {
+    return;
+  }
+  uv_buf_t b = uv_buf_init(out_.data(), static_cast<unsigned>(out_.size()));
+  int n = uv_try_write(stream(), &b, 1);
+  if (n == UV_EAGAIN || n == UV_ENOSYS) n = 0;
+  if (n < 0) {
+    Close();
+    return;
+  }
+  bytes_written_ += static_cast<uint64_t>(n);
+  if (static_cast<size_t>(n) == out_.size()) {
+    out_.clear();
+    if (out_.capacity() > 64 * 1024) out_.shrink_to_fit();
+    if (close_after_reply_) Close();
+    return;
+  }
+  // Hand the remainder to an asynchronous write; new replies keep accumulating in out_.
+  inflight_.assign(out_, static_cast<size_t>(n));
+  out_.clear();
+  writing_ = true;
+  write_req_.data = this;
+  uv_buf_t rest = uv_buf_init(inflight_.data(), static_cast<unsigned>(inflight_.size()));
+  if (uv_write(&write_req_, stream(), &rest, 1, &Connection::OnWrite) != 0) {
+    writing_ = false;
+    Close();
+  }
+}
+
+void Connection::OnWrite(uv_write_t* req, int status) {
+  auto* c = static_cast<Connection*>(req->data);
+  c->writing_ = false;
+  if (status == 0) c->bytes_written_ += c->inflight_.size();
+  c->inflight_.clear();
+  if (c->inflight_.capacity() > 64 * 1024) c->inflight_.shrink_to_fit();
+  if (status < 0) {
+    c->Close();
+    return;
+  }
+  if (c->closing_) return;
+  if (!c->out_.empty()) {
+    c->Flush();
+  } else if (c->close_after_reply_) {
+    c->Close();
+  }
+}
+
+void Connection::CloseAfterReply() {
+  close_after_reply_ = true;
+  PauseReading();
+}
+
+void Connection::Close() {
+  if (closing_) return;
+  closing_ = true;
+  reading_ = false;
+  // uv_close cancels a pending write (its callback runs with UV_ECANCELED before the close
+  // callback), so `inflight_` stays alive until OnCloseDone frees the connection.
+  uv_close(reinterpret_cast<uv_handle_t*>(&handle_), &Connection::OnCloseDone);
+}
+
+void Connection::OnCloseDone(uv_handle_t* h) {
+  auto* c = static_cast<Connection*>(h->data);
+  if (c->handler_) c->handler_->OnClosed(*c);
+  delete c;
+}
+
+}  // namespace tandem::net

@@ -1,0 +1,111 @@
+// An accepted client connection over TCP or a Unix socket, owned by the libuv loop.
+//
+// Ownership: a Connection is created by a Listener and freed by itself in its uv_close callback,
+// after it has told its handler OnClose. Code in the middle of a command never frees one: it
+// calls Close(), which marks it closing and schedules uv_close; the memory stays valid until the
+// loop runs the close callback. Other subsystems keep the id(), not a pointer.
+//
+// Reads land in read_buffer(); the handler parses and consumes them. Replies are appended to
+// output() and sent by Flush(), which first tries uv_try_write and queues only the remainder; the
+// queued bytes belong to the in-flight write until its callback.
+#pragma once
+
+#include <uv.h>
+
+#include <cstdint>
+#include <string>
+
+#include "resp/net/buffer.h"
+
+namespace tandem::net {
+
+class Connection;
+
+class ConnectionHandler {
+ public:
+  virtual ~ConnectionHandler() = default;
+  // New bytes were appended to conn.read_buffer().
+  virtual void OnReadable(Connection& conn) = 0;
+  // The connection is closed; it is freed right after this returns.
+  virtual void OnClosed(Connection& conn) = 0;
+};
+
+class Connection {
+ public:
+  enum class Kind { kTcp, kUnix };
+
+  // Creates a connection handle on `loop`; the Listener accepts into stream().
+  Connection(uv_loop_t* loop, Kind kind, uint64_t id);
+  Connection(const Connection&) = delete;
+  Connection& operator=(const Connection&) = delete;
+
+  uint64_t id() const { return id_; }
+  Kind kind() const { return kind_; }
+  uv_stream_t* stream() { return reinterpret_cast<uv_stream_t*>(&handle_); }
+  int fd() const;
+
+  void set_handler(ConnectionHandler* h) { handler_ = h; }
+  void set_data(void* d) { data_ = d; }
+  void* data() const { return data_; }
+
+  // Called once after accept: fills in addresses, sets options, starts reading.
+  int Start(bool nodelay, int keepalive_seconds);
+
+  Buffer& read_buffer() { return rbuf_; }
+  std::string& output() { return out_; }
+  size_t pending_output() const { return out_.size() + inflight_.size(); }
+
+  // Sends what is in output(). Safe to call at any time; a no-op while a write is in flight
+  // (the completion callback continues with what accumulated meanwhile).
+  void Flush();
+  // Stops reading and closes once the output is flushed (protocol errors, QUIT).
+  void CloseAfterReply();
+  // Closes now; pending output is dropped.
+  void Close();
+  bool closing() const { return closing_; }
+  bool close_after_reply() const { return close_after_reply_; }
+
+  void PauseReading();
+  void ResumeReading();
+
+  const std::string& peer() const { return peer_; }    // "ip:port", or "path:0" for unix
+  const std::string& local() const { return local_; }  // "ip:port"
+
+  // Bytes read and written over the connection's life (INFO stats).
+  uint64_t bytes_read() const { return bytes_read_; }
+  uint64_t bytes_written() const { return bytes_written_; }
+
+ private:
+  ~Connection() = default;  // only the close callback deletes
+  static void OnAlloc(uv_handle_t* h, size_t suggested, uv_buf_t* buf);
+  static void OnRead(uv_stream_t* s, ssize_t n, const uv_buf_t* buf);
+  static void OnWrite(uv_write_t* req, int status);
+  static void OnCloseDone(uv_handle_t* h);
+
+  union {
+    uv_tcp_t tcp;
+    uv_pipe_t pipe;
+  } handle_;
+  Kind kind_;
+  uint64_t id_;
+  ConnectionHandler* handler_ = nullptr;
+  void* data_ = nullptr;
+
+  Buffer rbuf_;
+  std::string out_;       // replies not yet handed to the kernel
+  std::string inflight_;  // bytes owned by the pending uv_write
+  uv_write_t write_req_;
+  bool writing_ = false;
+  bool reading_ = false;
+  bool closing_ = false;
+  bool close_after_reply_ = false;
+  std::string peer_;
+  std::string local_;
+  uint64_t bytes_read_ = 0;
+  uint64_t bytes_written_ = 0;
+};
+
+// Formats a sockaddr as Redis does in CLIENT LIST: "1.2.3.4:5" or "::1:5" (no brackets).
+std::string FormatAddress(const sockaddr* sa);
+
+}  // namespace tandem::net

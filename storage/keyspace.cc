@@ -1,0 +1,171 @@
+#include "storage/keyspace.h"
+
+#include <chrono>
+#include <ctime>
+
+namespace tandem::storage {
+
+uint64_t& DictHashSeed() {
+  static uint64_t seed = std::random_device{}() ^ (uint64_t{std::random_device{}()} << 32);
+  return seed;
+}
+
+int64_t SystemClockMs() {
+  using namespace std::chrono;
+  return duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count();
+}
+
+namespace {
+int64_t MonotonicUs() {
+  using namespace std::chrono;
+  return duration_cast<microseconds>(steady_clock::now().time_since_epoch()).count();
+}
+uint32_t LruNow() { return static_cast<uint32_t>(std::time(nullptr)); }
+}  // namespace
+
+Db::~Db() { Clear(); }
+
+void Db::Unindex(Entry* e) {
+  if (e->expire_ms < 0) return;
+  Entry* last = expiring_.back();
+  expiring_[e->expire_slot] = last;
+  last->expire_slot = e->expire_slot;
+  expiring_.pop_back();
+  e->expire_ms = -1;
+}
+
+Entry* Db::Add(std::string_view key, Value value) {
+  auto* e = new Entry;
+  e->key.assign(key);
+  e->value = std::move(value);
+  e->lru_seconds = LruNow();
+  dict_.Insert(e);
+  return e;
+}
+
+Entry* Db::Set(std::string_view key, Value value, bool keep_ttl) {
+  Entry* e = dict_.Find(key);
+  if (e == nullptr) return Add(key, std::move(value));
+  e->value = std::move(value);
+  e->lru_seconds = LruNow();
+  if (!keep_ttl) Unindex(e);
+  return e;
+}
+
+bool Db::Delete(std::string_view key) {
+  Entry* e = dict_.Erase(key);
+  if (e == nullptr) return false;
+  Unindex(e);
+  FreeEntry(e);
+  return true;
+}
+
+void Db::SetExpire(Entry* e, int64_t when_ms) {
+  if (e->expire_ms < 0) {
+    e->expire_slot = static_cast<uint32_t>(expiring_.size());
+    expiring_.push_back(e);
+  }
+  e->expire_ms = when_ms;
+}
+
+bool Db::Persist(Entry* e) {
+  if (e->expire_ms < 0) return false;
+  Unindex(e);
+  return true;
+}
+
+void Db::Clear() {
+  expiring_.clear();
+  dict_.Clear([](Entry* e) { FreeEntry(e); });
+  avg_ttl = 0;
+}
+
+void Db::SwapContents(Db& other) {
+  dict_.Swap(other.dict_);
+  expiring_.swap(other.expiring_);
+  std::swap(avg_ttl, other.avg_ttl);
+}
+
+Keyspace::Keyspace(int databases, Clock clock) : clock_(std::move(clock)), rng_(DictHashSeed()) {
+  dbs_.reserve(static_cast<size_t>(databases));
+  for (int i = 0; i < databases; ++i) dbs_.push_back(std::make_unique<Db>(i));
+}
+
+size_t Keyspace::TotalKeys() const {
+  size_t n = 0;
+  for (const auto& db : dbs_) n += db->size();
+  return n;
+}
+
+void Keyspace::ExpireEntry(Db& db, Entry* e) {
+  // Copy the key: the hook may propagate it after the entry is gone.
+  std::string key = e->key;
+  if (expired_hook_) expired_hook_(db, key);
+  db.Delete(key);
+  ++expired_keys;
+}
+
+Entry* Keyspace::Lookup(Db& db, std::string_view key, int64_t now) {
+  Entry* e = db.FindRaw(key);
+  if (e == nullptr) return nullptr;
+  if (e->expire_ms >= 0 && e->expire_ms <= now) {
+    if (lazy_expire_deletes_) ExpireEntry(db, e);
+    return nullptr;
+  }
+  return e;
+}
+
+size_t Keyspace::ActiveExpireCycle(int64_t now, int64_t budget_us) {
+  // Per db: sample up to 20 keys with a TTL, delete the expired ones, and repeat while more than
+  // 25% of the sample had expired, until the time budget is spent (ACTIVE_EXPIRE_CYCLE_*).
+  constexpr int kSample = 20;
+  const int64_t start = MonotonicUs();
+  size_t deleted = 0;
+  size_t ndb = dbs_.size();
+  for (size_t visited = 0; visited < ndb; ++visited) {
+    Db& db = *dbs_[expire_db_cursor_ % ndb];
+    ++expire_db_cursor_;
+    int iterations = 0;
+    while (db.expires_count() > 0) {
+      int expired = 0;
+      int sampled = 0;
+      int64_t ttl_sum = 0;
+      int ttl_samples = 0;
+      for (int i = 0; i < kSample && db.expires_count() > 0; ++i) {
+        Entry* e = db.RandomExpiring(rng_);
+        ++sampled;
+        if (e->expire_ms <= now) {
+          if (!lazy_expire_deletes_) continue;
+          ExpireEntry(db, e);
+          ++expired;
+          ++deleted;
+        } else {
+          ttl_sum += e->expire_ms - now;
+          ++ttl_samples;
+        }
+      }
+      if (ttl_samples > 0) {
+        int64_t avg = ttl_sum / ttl_samples;
+        // Running average as Redis does: weight the old estimate with the new sample.
+        db.avg_ttl = db.avg_ttl == 0 ? avg : (db.avg_ttl / 50) * 49 + avg / 50;
+      }
+      ++iterations;
+      if ((iterations & 15) == 0 && MonotonicUs() - start > budget_us) return deleted;
+      if (sampled == 0 || expired * 4 <= sampled) break;
+    }
+    if (MonotonicUs() - start > budget_us) break;
+  }
+  return deleted;
+}
+
+void Keyspace::RehashCron(int64_t budget_us) {
+  const int64_t start = MonotonicUs();
+  for (auto& db : dbs_) {
+    db->ShrinkIfSparse();
+    while (db->RehashStep(100)) {
+      if (MonotonicUs() - start > budget_us) return;
+    }
+  }
+}
+
+}  // namespace tandem::storage

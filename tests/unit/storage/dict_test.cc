@@ -1,0 +1,90 @@
+#include "storage/dict.h"
+
+#include <doctest/doctest.h>
+
+#include <random>
+#include <set>
+#include <string>
+#include <vector>
+
+namespace {
+struct Node {
+  Node* next = nullptr;
+  std::string key;
+};
+struct KeyOf {
+  std::string_view operator()(const Node& n) const { return n.key; }
+};
+using TestDict = tandem::storage::Dict<Node, KeyOf>;
+}  // namespace
+
+TEST_CASE("dict: insert, find, erase across incremental rehashes") {
+  TestDict d;
+  std::vector<Node> nodes(5000);
+  for (size_t i = 0; i < nodes.size(); ++i) {
+    nodes[i].key = "k" + std::to_string(i);
+    d.Insert(&nodes[i]);
+  }
+  CHECK(d.size() == 5000);
+  for (size_t i = 0; i < nodes.size(); ++i) CHECK(d.Find(nodes[i].key) == &nodes[i]);
+  for (size_t i = 0; i < nodes.size(); i += 2) CHECK(d.Erase(nodes[i].key) == &nodes[i]);
+  CHECK(d.size() == 2500);
+  CHECK(d.Find("k0") == nullptr);
+  CHECK(d.Find("k1") == &nodes[1]);
+}
+
+TEST_CASE("dict: growth moves buckets a few at a time") {
+  TestDict d;
+  std::vector<Node> nodes(1 << 16);
+  bool saw_rehashing = false;
+  for (size_t i = 0; i < nodes.size(); ++i) {
+    nodes[i].key = std::to_string(i);
+    d.Insert(&nodes[i]);
+    saw_rehashing |= d.rehashing();
+  }
+  CHECK(saw_rehashing);
+  // Finishing the rehash explicitly is bounded by the number of buckets.
+  int steps = 0;
+  while (d.RehashStep(100) && steps < 100000) ++steps;
+  CHECK_FALSE(d.rehashing());
+  CHECK(d.size() == nodes.size());
+}
+
+TEST_CASE("dict: scan visits every element exactly once in a stable table") {
+  TestDict d;
+  std::vector<Node> nodes(1000);
+  for (size_t i = 0; i < nodes.size(); ++i) {
+    nodes[i].key = "x" + std::to_string(i);
+    d.Insert(&nodes[i]);
+  }
+  while (d.RehashStep(100)) {
+  }
+  std::multiset<std::string> seen;
+  uint64_t cursor = 0;
+  int calls = 0;
+  do {
+    cursor = d.Scan(cursor, [&](Node* n) { seen.insert(n->key); });
+  } while (cursor != 0 && ++calls < 100000);
+  CHECK(seen.size() == 1000);
+  for (const auto& n : nodes) CHECK(seen.count(n.key) == 1);
+}
+
+TEST_CASE("dict: random returns members and shrink keeps content") {
+  TestDict d;
+  std::vector<Node> nodes(300);
+  for (size_t i = 0; i < nodes.size(); ++i) {
+    nodes[i].key = "r" + std::to_string(i);
+    d.Insert(&nodes[i]);
+  }
+  std::mt19937_64 rng(1);
+  for (int i = 0; i < 100; ++i) CHECK(d.Random(rng) != nullptr);
+  for (size_t i = 1; i < nodes.size(); ++i) d.Erase(nodes[i].key);
+  while (d.RehashStep(100)) {
+  }
+  d.ShrinkIfSparse();
+  while (d.RehashStep(100)) {
+  }
+  CHECK(d.size() == 1);
+  CHECK(d.Find("r0") == &nodes[0]);
+  CHECK(d.Random(rng) == &nodes[0]);
+}

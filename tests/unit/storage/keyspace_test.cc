@@ -1,0 +1,135 @@
+#include "storage/keyspace.h"
+
+#include <doctest/doctest.h>
+
+#include <set>
+#include <string>
+
+using tandem::storage::Db;
+using tandem::storage::Entry;
+using tandem::storage::Keyspace;
+using tandem::storage::Value;
+
+namespace {
+struct FakeClock {
+  int64_t now = 1'000'000;
+};
+}  // namespace
+
+TEST_CASE("keyspace: set, get, delete") {
+  FakeClock clock;
+  Keyspace ks(16, [&] { return clock.now; });
+  Db& db = ks.db(0);
+  db.Set("a", Value::String("1"));
+  REQUIRE(ks.Lookup(db, "a", clock.now) != nullptr);
+  CHECK(ks.Lookup(db, "a", clock.now)->value.str == "1");
+  CHECK(ks.Lookup(ks.db(1), "a", clock.now) == nullptr);
+  CHECK(db.Delete("a"));
+  CHECK_FALSE(db.Delete("a"));
+  CHECK(db.size() == 0);
+}
+
+TEST_CASE("keyspace: an expired key is never returned and is deleted on access") {
+  FakeClock clock;
+  Keyspace ks(1, [&] { return clock.now; });
+  std::vector<std::string> expired;
+  ks.set_expired_hook([&](Db&, std::string_view k) { expired.emplace_back(k); });
+  Db& db = ks.db(0);
+  Entry* e = db.Set("k", Value::String("v"));
+  db.SetExpire(e, clock.now + 100);
+  CHECK(ks.Lookup(db, "k", clock.now + 99) != nullptr);
+  CHECK(ks.Lookup(db, "k", clock.now + 100) == nullptr);  // expire time reached = gone
+  CHECK(db.size() == 0);
+  CHECK(expired == std::vector<std::string>{"k"});
+  CHECK(ks.expired_keys == 1);
+}
+
+TEST_CASE("keyspace: replicas hide expired keys but keep them for the master's DEL") {
+  FakeClock clock;
+  Keyspace ks(1, [&] { return clock.now; });
+  ks.set_lazy_expire_deletes(false);
+  Db& db = ks.db(0);
+  db.SetExpire(db.Set("k", Value::String("v")), clock.now + 1);
+  CHECK(ks.Lookup(db, "k", clock.now + 5) == nullptr);
+  CHECK(db.size() == 1);
+}
+
+TEST_CASE("keyspace: SET without KEEPTTL clears the TTL, with KEEPTTL keeps it") {
+  FakeClock clock;
+  Keyspace ks(1, [&] { return clock.now; });
+  Db& db = ks.db(0);
+  db.SetExpire(db.Set("k", Value::String("v")), clock.now + 1000);
+  CHECK(db.expires_count() == 1);
+  db.Set("k", Value::String("w"), /*keep_ttl=*/true);
+  CHECK(db.FindRaw("k")->expire_ms == clock.now + 1000);
+  db.Set("k", Value::String("x"));
+  CHECK(db.FindRaw("k")->expire_ms == -1);
+  CHECK(db.expires_count() == 0);
+}
+
+TEST_CASE("keyspace: active expiry removes expired keys and leaves live ones") {
+  FakeClock clock;
+  Keyspace ks(2, [&] { return clock.now; });
+  Db& db = ks.db(1);
+  for (int i = 0; i < 1000; ++i) {
+    Entry* e = db.Set("k" + std::to_string(i), Value::String("v"));
+    db.SetExpire(e, clock.now + (i % 2 == 0 ? 10 : 100000));
+  }
+  clock.now += 20;
+  // Sampling is random, as in Redis: the last few stale keys take more cycles. Bounded.
+  for (int cycle = 0; cycle < 20000 && db.size() > 500; ++cycle) {
+    ks.ActiveExpireCycle(clock.now, 1'000'000);
+  }
+  CHECK(db.size() == 500);
+  CHECK(db.expires_count() == 500);
+  CHECK(ks.expired_keys == 500);
+}
+
+TEST_CASE("keyspace: SCAN returns every key present throughout while the table grows") {
+  FakeClock clock;
+  Keyspace ks(1, [&] { return clock.now; });
+  Db& db = ks.db(0);
+  std::set<std::string> original;
+  for (int i = 0; i < 200; ++i) {
+    std::string k = "orig:" + std::to_string(i);
+    db.Set(k, Value::String("v"));
+    original.insert(k);
+  }
+  std::set<std::string> seen;
+  uint64_t cursor = 0;
+  int added = 0;
+  int calls = 0;
+  do {
+    cursor = db.Scan(cursor, [&](Entry* e) { seen.insert(e->key); });
+    // Grow the table between the first calls, forcing rehashes mid-scan.
+    if (calls < 40) {
+      for (int j = 0; j < 50; ++j) db.Set("new:" + std::to_string(added++), Value::String("v"));
+    }
+    ++calls;
+  } while (cursor != 0 && calls < 100000);
+  CHECK(cursor == 0);
+  for (const auto& k : original) CHECK(seen.count(k) == 1);
+}
+
+TEST_CASE("keyspace: SWAPDB exchanges contents and TTL bookkeeping") {
+  FakeClock clock;
+  Keyspace ks(2, [&] { return clock.now; });
+  ks.db(0).SetExpire(ks.db(0).Set("a", Value::String("1")), clock.now + 50);
+  ks.db(1).Set("b", Value::String("2"));
+  ks.db(0).SwapContents(ks.db(1));
+  CHECK(ks.db(0).FindRaw("b") != nullptr);
+  CHECK(ks.db(1).FindRaw("a") != nullptr);
+  CHECK(ks.db(1).expires_count() == 1);
+  CHECK(ks.db(0).expires_count() == 0);
+}
+
+TEST_CASE("value: string encodings follow tryObjectEncoding") {
+  using tandem::storage::Encoding;
+  CHECK(Value::String("12345").encoding == Encoding::kInt);
+  CHECK(Value::String("-1").encoding == Encoding::kInt);
+  CHECK(Value::String("012").encoding == Encoding::kEmbstr);
+  CHECK(Value::String("+1").encoding == Encoding::kEmbstr);
+  CHECK(Value::String("99999999999999999999").encoding == Encoding::kEmbstr);  // > int64
+  CHECK(Value::String(std::string(44, 'x')).encoding == Encoding::kEmbstr);
+  CHECK(Value::String(std::string(45, 'x')).encoding == Encoding::kRaw);
+}
