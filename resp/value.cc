@@ -172,3 +172,45 @@ void EncodeCommand(const std::vector<std::string_view>& args, std::string& out) 
 }
 
 }  // namespace tandem::resp
+
+#include "resp/reply_builder.h"
+
+namespace tandem::resp {
+
+void WriteValue(const Value& v, ReplyBuilder& out) {
+  auto children = [&] {
+    for (const Value& e : v.elements) WriteValue(e, out);
+  };
+  switch (v.type) {
+    case Type::kSimpleString: out.SimpleString(v.str); break;
+    case Type::kError:
+    case Type::kBlobError: out.Error(v.str); break;
+    case Type::kInteger: out.Integer(v.integer); break;
+    case Type::kBulk: out.Bulk(v.str); break;
+    case Type::kNull: out.Null(); break;
+    case Type::kDouble: {
+      if (out.protocol() >= 3) {
+        out.Raw(",");
+        out.Raw(v.str);
+        out.Raw("\r\n");
+      } else {
+        out.Bulk(v.str);
+      }
+      break;
+    }
+    case Type::kBool: out.Bool(v.integer != 0); break;
+    case Type::kBigNumber: out.BigNumber(v.str); break;
+    case Type::kVerbatim: out.Verbatim(v.str.size() >= 4 ? std::string_view(v.str).substr(4) : v.str,
+                                       std::string_view(v.str).substr(0, 3)); break;
+    case Type::kArray: out.ArrayHeader(static_cast<int64_t>(v.elements.size())); children(); break;
+    case Type::kSet: out.SetHeader(static_cast<int64_t>(v.elements.size())); children(); break;
+    case Type::kPush: out.PushHeader(static_cast<int64_t>(v.elements.size())); children(); break;
+    case Type::kMap:
+    case Type::kAttribute:
+      out.MapHeader(static_cast<int64_t>(v.elements.size() / 2));
+      children();
+      break;
+  }
+}
+
+}  // namespace tandem::resp

@@ -58,3 +58,10 @@ DecodeResult Decode(std::string_view input, Value& out, size_t& consumed, std::s
 void EncodeCommand(const std::vector<std::string_view>& args, std::string& out);
 
 }  // namespace tandem::resp
+
+namespace tandem::resp {
+class ReplyBuilder;
+// Writes a decoded value back out for the builder's protocol: maps, sets, doubles and booleans
+// become their RESP2 fallbacks when the client speaks RESP2.
+void WriteValue(const Value& v, ReplyBuilder& out);
+}  // namespace tandem::resp

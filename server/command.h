@@ -1,0 +1,130 @@
+// The declarative command table: one row per command with Redis 7.0's name, arity (-N = at least
+// N), flags, key positions and handler. The table drives dispatch, arity errors, COMMAND
+// introspection, read-only checks on replicas and (later) propagation. Families register their
+// rows with explicit Register*Commands(table) calls.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <span>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+namespace tandem::server {
+
+class CommandContext;
+
+enum CommandFlag : uint32_t {
+  kCmdWrite = 1u << 0,
+  kCmdReadonly = 1u << 1,
+  kCmdDenyOom = 1u << 2,
+  kCmdAdmin = 1u << 3,
+  kCmdPubsub = 1u << 4,
+  kCmdNoscript = 1u << 5,
+  kCmdBlocking = 1u << 6,
+  kCmdLoading = 1u << 7,
+  kCmdStale = 1u << 8,
+  kCmdSkipMonitor = 1u << 9,
+  kCmdSkipSlowlog = 1u << 10,
+  kCmdFast = 1u << 11,
+  kCmdNoAuth = 1u << 12,
+  kCmdMayReplicate = 1u << 13,
+  kCmdSentinel = 1u << 14,
+  kCmdNoMandatoryKeys = 1u << 15,
+  kCmdNoAsyncLoading = 1u << 16,
+  kCmdNoMulti = 1u << 17,
+  kCmdMovableKeys = 1u << 18,
+  kCmdAllowBusy = 1u << 19,
+};
+
+using CommandHandler = void (*)(CommandContext&);
+
+struct CommandStats {
+  uint64_t calls = 0;
+  uint64_t usec = 0;
+  uint64_t rejected_calls = 0;
+  uint64_t failed_calls = 0;
+};
+
+struct Command {
+  std::string name;  // lower case; subcommands "container|sub"
+  int arity = 0;
+  uint32_t flags = 0;
+  int first_key = 0;
+  int last_key = 0;
+  int key_step = 0;
+  CommandHandler handler = nullptr;
+  std::string acl_categories;  // space separated, e.g. "@read @string @fast"
+  std::string group;           // COMMAND DOCS group: string, generic, server, connection ...
+  std::string summary;
+  std::string since;
+  std::string complexity;
+  Command* parent = nullptr;
+  std::vector<std::unique_ptr<Command>> subcommands;
+
+  mutable CommandStats stats;
+
+  std::string_view short_name() const {
+    size_t bar = name.find('|');
+    return bar == std::string::npos ? std::string_view(name) : std::string_view(name).substr(bar + 1);
+  }
+  Command* FindSubcommand(std::string_view lower_name) const;
+};
+
+// Row used for registration.
+struct CommandRow {
+  std::string_view name;
+  int arity;
+  uint32_t flags;
+  int first_key;
+  int last_key;
+  int key_step;
+  CommandHandler handler;
+  std::string_view acl_categories;
+  std::string_view group;
+  std::string_view summary;
+  std::string_view since;
+  std::string_view complexity = "O(1)";
+};
+
+class CommandTable {
+ public:
+  Command* Add(const CommandRow& row);
+  // Adds "container|sub" under an existing container command.
+  Command* AddSubcommand(Command* container, const CommandRow& row);
+
+  // Case-insensitive lookup of a top-level command.
+  Command* Find(std::string_view name) const;
+  const std::vector<Command*>& all() const { return ordered_; }
+  size_t size() const { return ordered_.size(); }
+
+  // Every command and subcommand, for INFO commandstats and CONFIG RESETSTAT.
+  template <typename Fn>
+  void ForEachWithSubcommands(Fn&& fn) const {
+    for (Command* c : ordered_) {
+      fn(*c);
+      for (auto& s : c->subcommands) fn(*s);
+    }
+  }
+
+ private:
+  struct NameHash {
+    using is_transparent = void;
+    size_t operator()(std::string_view s) const { return std::hash<std::string_view>()(s); }
+  };
+  std::unordered_map<std::string, std::unique_ptr<Command>, NameHash, std::equal_to<>> by_name_;
+  std::vector<Command*> ordered_;
+};
+
+void RegisterConnectionCommands(CommandTable& table);
+void RegisterKeyCommands(CommandTable& table);
+void RegisterStringCommands(CommandTable& table);
+void RegisterServerCommands(CommandTable& table);
+
+// Lower-cases ASCII into `out` (command names are ASCII).
+std::string ToLower(std::string_view s);
+
+}  // namespace tandem::server

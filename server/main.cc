@@ -1,0 +1,197 @@
+// tandem-server: start-up as redis-server does it. Parse the command line and config file, set up
+// logging, daemonize, write the pid file, tell systemd we are ready, and run the loop.
+#include <fcntl.h>
+#include <fmt/format.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <csignal>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <string>
+#include <vector>
+
+#include "config/log.h"
+#include "config/schema.h"
+#include "server/server.h"
+#include "server/server_config.h"
+
+namespace config = tandem::config;
+
+namespace {
+
+
+
+void PrintVersion() {
+  std::printf("tandem-server v=%s (Redis %s compatible) bits=%zu\n",
+              std::string(tandem::server::kTandemVersion).c_str(),
+              std::string(tandem::server::kRedisVersion).c_str(), sizeof(void*) * 8);
+}
+
+void PrintUsage() {
+  std::fprintf(stderr,
+               "Usage: ./tandem-server [/path/to/redis.conf] [options] [-]\n"
+               "       ./tandem-server - (read config from stdin)\n"
+               "       ./tandem-server -v or --version\n"
+               "       ./tandem-server -h or --help\n\n"
+               "Examples:\n"
+               "       ./tandem-server (run the server with default config)\n"
+               "       ./tandem-server /etc/redis-cluster/redis-cluster.conf\n"
+               "       ./tandem-server --port 7777\n"
+               "       ./tandem-server --port 7777 --replicaof 127.0.0.1 8888\n"
+               "       ./tandem-server /etc/myredis.conf --loglevel verbose -\n"
+               "       ./tandem-server /etc/myredis.conf --loglevel verbose\n");
+}
+
+// sd_notify(3) without libsystemd: one datagram to $NOTIFY_SOCKET.
+bool NotifySystemd(const std::string& message) {
+  const char* path = std::getenv("NOTIFY_SOCKET");
+  if (path == nullptr || path[0] == '\0') return false;
+  int fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) return false;
+  sockaddr_un addr{};
+  addr.sun_family = AF_UNIX;
+  size_t len = std::strlen(path);
+  if (len >= sizeof(addr.sun_path)) {
+    close(fd);
+    return false;
+  }
+  std::memcpy(addr.sun_path, path, len);
+  if (addr.sun_path[0] == '@') addr.sun_path[0] = '\0';  // abstract namespace
+  socklen_t alen = static_cast<socklen_t>(offsetof(sockaddr_un, sun_path) + len);
+  ssize_t n = sendto(fd, message.data(), message.size(), MSG_NOSIGNAL,
+                     reinterpret_cast<sockaddr*>(&addr), alen);
+  close(fd);
+  return n == static_cast<ssize_t>(message.size());
+}
+
+void Daemonize() {
+  if (fork() != 0) std::exit(0);  // parent exits
+  setsid();
+  int fd = open("/dev/null", O_RDWR, 0);
+  if (fd != -1) {
+    dup2(fd, STDIN_FILENO);
+    dup2(fd, STDOUT_FILENO);
+    dup2(fd, STDERR_FILENO);
+    if (fd > STDERR_FILENO) close(fd);
+  }
+}
+
+void WritePidFile(const std::string& path) {
+  if (path.empty()) return;
+  FILE* f = std::fopen(path.c_str(), "w");
+  if (f == nullptr) {
+    tandem::config::LogMessage(config::Level::kWarning,
+                        fmt::format("Failed to write PID file: {}", std::strerror(errno)));
+    return;
+  }
+  std::fprintf(f, "%d\n", static_cast<int>(getpid()));
+  std::fclose(f);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  std::vector<std::string> args(argv + 1, argv + argc);
+  if (!args.empty() && (args[0] == "-v" || args[0] == "--version")) {
+    PrintVersion();
+    return 0;
+  }
+  if (!args.empty() && (args[0] == "-h" || args[0] == "--help")) {
+    PrintUsage();
+    return 0;
+  }
+  std::signal(SIGPIPE, SIG_IGN);
+
+  tandem::server::ServerConfig cfg;
+  tandem::config::Schema schema;
+  tandem::server::RegisterServerOptions(schema, cfg);
+
+  tandem::config::CommandLine cl = tandem::config::ParseCommandLine(args);
+  std::string config_file;
+  if (!cl.config_file.empty()) {
+    char* real = realpath(cl.config_file.c_str(), nullptr);
+    config_file = real ? real : cl.config_file;
+    std::free(real);
+  }
+  auto text = tandem::config::ReadConfigText(cl, stdin);
+  if (!text) {
+    std::fputs(text.error().Format(tandem::server::kRedisVersion).c_str(), stderr);
+    return 1;
+  }
+  auto loaded = schema.LoadFromString(*text);
+  if (!loaded) {
+    std::fputs(loaded.error().Format(tandem::server::kRedisVersion).c_str(), stderr);
+    return 1;
+  }
+
+  using tandem::server::Supervised;
+  config::SetLogFile(cfg.logfile);
+  config::SetLogLevel(static_cast<config::Level>(static_cast<int>(cfg.loglevel)));
+  config::SetLogRole('M');
+  bool supervised = false;
+  if (cfg.supervised == Supervised::kSystemd ||
+      (cfg.supervised == Supervised::kAuto && std::getenv("NOTIFY_SOCKET") != nullptr)) {
+    supervised = std::getenv("NOTIFY_SOCKET") != nullptr;
+    if (!supervised) {
+      tandem::config::LogMessage(config::Level::kWarning,
+                          "systemd supervision requested or auto-detected, but NOTIFY_SOCKET "
+                          "environment variable is not set");
+    }
+  }
+
+  // Under systemd (Type=notify) the process must stay in the foreground.
+  if (cfg.daemonize && !supervised) Daemonize();
+  tandem::config::LogMessage(config::Level::kWarning,
+                             "oO0OoO0OoO0Oo tandem is starting oO0OoO0OoO0Oo");
+  tandem::config::LogMessage(config::Level::kWarning,
+                      fmt::format("tandem version={} (Redis {} compatible), bits={}, pid={}, "
+                                  "just started",
+                                  tandem::server::kTandemVersion, tandem::server::kRedisVersion,
+                                  sizeof(void*) * 8, getpid()));
+  if (config_file.empty() && !cl.config_from_stdin) {
+    tandem::config::LogMessage(config::Level::kWarning,
+                        "Warning: no config file specified, using the default config. In order "
+                        "to specify a config file use tandem-server /path/to/redis.conf");
+  } else {
+    tandem::config::LogMessage(config::Level::kWarning, "Configuration loaded");
+  }
+  for (const std::string& name : schema.NotActedOn(/*only_changed=*/true)) {
+    tandem::config::LogMessage(config::Level::kNotice,
+                        fmt::format("Config '{}' is accepted and kept, but tandem does not act "
+                                    "on it yet",
+                                    name));
+  }
+
+  if (!cfg.dir.empty() && chdir(cfg.dir.c_str()) != 0) {
+    tandem::config::LogMessage(config::Level::kWarning,
+                        fmt::format("Can't chdir to '{}': {}", cfg.dir, std::strerror(errno)));
+    return 1;
+  }
+
+  tandem::server::Server server(cfg, schema, config_file,
+                                std::string(argv[0]));
+  server.set_supervised(supervised);
+  std::string err = server.Start();
+  if (!err.empty()) {
+    tandem::config::LogMessage(config::Level::kWarning, err);
+    tandem::config::LogMessage(config::Level::kWarning, "Failed listening on port " +
+                                                std::to_string(cfg.port) + " (tcp), aborting.");
+    return 1;
+  }
+  if (cfg.daemonize || !cfg.pidfile.empty()) WritePidFile(cfg.pidfile);
+  tandem::config::LogMessage(config::Level::kNotice,
+                      fmt::format("Server initialized, listening on port {}", cfg.port));
+  tandem::config::LogMessage(config::Level::kNotice, "Ready to accept connections");
+  if (supervised) {
+    NotifySystemd("STATUS=Ready to accept connections\n");
+    NotifySystemd("READY=1\n");
+  }
+  int rc = server.Run();
+  if (supervised) NotifySystemd("STOPPING=1\n");
+  return rc;
+}

@@ -1,0 +1,604 @@
+#include "server/server.h"
+
+#include <fmt/format.h>
+#include <sys/resource.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstring>
+#include <random>
+
+#include "config/log.h"
+#include "server/errors.h"
+
+namespace tandem::server {
+
+namespace {
+
+
+
+int64_t NowUs() {
+  using namespace std::chrono;
+  return duration_cast<microseconds>(system_clock::now().time_since_epoch()).count();
+}
+
+std::string RandomHex(size_t n) {
+  static const char* kHex = "0123456789abcdef";
+  std::random_device rd;
+  std::string s(n, '0');
+  for (auto& c : s) c = kHex[rd() & 15];
+  return s;
+}
+
+bool IsLoopbackPeer(const std::string& peer) {
+  return peer.rfind("127.", 0) == 0 || peer.rfind("::1:", 0) == 0;
+}
+
+// Redis's sdscatrepr: quotes and escapes a string for MONITOR and the slow log.
+void AppendRepr(std::string& out, std::string_view s) {
+  out.push_back('"');
+  for (unsigned char c : s) {
+    switch (c) {
+      case '\\': out += "\\\\"; break;
+      case '"': out += "\\\""; break;
+      case '\n': out += "\\n"; break;
+      case '\r': out += "\\r"; break;
+      case '\t': out += "\\t"; break;
+      case '\a': out += "\\a"; break;
+      case '\b': out += "\\b"; break;
+      default:
+        if (std::isprint(c)) {
+          out.push_back(static_cast<char>(c));
+        } else {
+          out += fmt::format("\\x{:02x}", c);
+        }
+    }
+  }
+  out.push_back('"');
+}
+
+}  // namespace
+
+// ---------------------------------------------------------------------------------------------
+// CommandContext
+// ---------------------------------------------------------------------------------------------
+
+CommandContext::CommandContext(Server& s, Client& c, std::span<const std::string_view> a,
+                               const Command& command, int64_t now)
+    : server(s), client(c), args(a), cmd(command), now_ms(now) {}
+
+storage::Db& CommandContext::db() { return server.keyspace().db(client.db_index); }
+storage::Keyspace& CommandContext::keyspace() { return server.keyspace(); }
+
+storage::Entry* CommandContext::LookupRead(std::string_view key) {
+  storage::Entry* e = server.keyspace().Lookup(db(), key, now_ms);
+  if (e == nullptr) {
+    ++server.stats().keyspace_misses;
+  } else {
+    ++server.stats().keyspace_hits;
+    e->lru_seconds = static_cast<uint32_t>(now_ms / 1000);
+  }
+  return e;
+}
+
+storage::Entry* CommandContext::LookupWrite(std::string_view key) {
+  return server.keyspace().Lookup(db(), key, now_ms);
+}
+
+void CommandContext::Error(std::string_view message) {
+  failed = true;
+  reply().Error(message);
+  ServerStats& st = server.stats();
+  ++st.total_error_replies;
+  size_t sp = message.find(' ');
+  std::string code(message.substr(0, sp == std::string_view::npos ? message.size() : sp));
+  ++st.errorstats[code];
+}
+
+void CommandContext::WrongArity() {
+  Error(fmt::format("ERR wrong number of arguments for '{}' command", cmd.name));
+}
+
+void CommandContext::Dirty(uint64_t n) { server.add_dirty(n); }
+
+// ---------------------------------------------------------------------------------------------
+// Server: set-up and loop hooks
+// ---------------------------------------------------------------------------------------------
+
+Server::Server(ServerConfig& config, config::Schema& schema, std::string config_file,
+               std::string executable)
+    : config_(config),
+      schema_(schema),
+      config_file_(std::move(config_file)),
+      executable_(std::move(executable)),
+      loop_(uv_default_loop()),
+      keyspace_(static_cast<int>(config.databases), storage::SystemClockMs),
+      run_id_(RandomHex(40)),
+      start_time_ms_(storage::SystemClockMs()) {
+  RegisterConnectionCommands(commands_);
+  RegisterKeyCommands(commands_);
+  RegisterStringCommands(commands_);
+  RegisterServerCommands(commands_);
+}
+
+Server::~Server() = default;
+
+std::string Server::Start() {
+  listener_ = std::make_unique<net::Listener>(loop_, [this](net::Connection* c) { Accept(c); });
+  listener_->set_next_id([this] { return ++next_client_id_; });
+  net::ListenOptions opts;
+  opts.addresses = config_.bind;
+  if (opts.addresses.empty()) opts.addresses = {"*", "-::*"};
+  opts.port = static_cast<int>(config_.port);
+  opts.backlog = static_cast<int>(config_.tcp_backlog);
+  opts.unix_path = config_.unixsocket;
+  opts.unix_perm = static_cast<int>(config_.unixsocketperm);
+  opts.tcp_keepalive = static_cast<int>(config_.tcp_keepalive);
+  std::string err = listener_->Listen(opts);
+  if (!err.empty()) return err;
+  if (opts.port > 0) ports_.push_back(opts.port);
+
+  uv_prepare_init(loop_, &prepare_);
+  prepare_.data = this;
+  uv_prepare_start(&prepare_, [](uv_prepare_t* h) { static_cast<Server*>(h->data)->BeforeSleep(); });
+  uv_check_init(loop_, &check_);
+  check_.data = this;
+  uv_check_start(&check_, [](uv_check_t* h) { static_cast<Server*>(h->data)->BeforeSleep(); });
+
+  uv_timer_init(loop_, &cron_);
+  cron_.data = this;
+  uint64_t period = static_cast<uint64_t>(1000 / std::max<int64_t>(1, config_.hz));
+  uv_timer_start(&cron_, [](uv_timer_t* t) { static_cast<Server*>(t->data)->Cron(); }, period,
+                 period);
+
+  auto on_signal = [](uv_signal_t* h, int signum) {
+    auto* self = static_cast<Server*>(h->data);
+    config::LogMessage(config::Level::kWarning, fmt::format("Received {} scheduling shutdown...",
+                                                signum == SIGINT ? "SIGINT" : "SIGTERM"));
+    self->Shutdown("signal");
+  };
+  uv_signal_init(loop_, &sigterm_);
+  sigterm_.data = this;
+  uv_signal_start(&sigterm_, on_signal, SIGTERM);
+  uv_signal_init(loop_, &sigint_);
+  sigint_.data = this;
+  uv_signal_start(&sigint_, on_signal, SIGINT);
+  return {};
+}
+
+int Server::Run() {
+  uv_run(loop_, UV_RUN_DEFAULT);
+  return exit_code_;
+}
+
+void Server::Shutdown(std::string_view reason) {
+  if (shutting_down_) return;
+  shutting_down_ = true;
+  config::LogMessage(config::Level::kWarning, fmt::format("User requested shutdown ({})...", reason));
+  if (listener_) listener_->Close();
+  // Replies already produced (e.g. to other clients) still leave before we stop.
+  BeforeSleep();
+  for (auto& [id, c] : clients_) c->conn().Close();
+  uv_prepare_stop(&prepare_);
+  uv_check_stop(&check_);
+  uv_timer_stop(&cron_);
+  uv_signal_stop(&sigterm_);
+  uv_signal_stop(&sigint_);
+  uv_close(reinterpret_cast<uv_handle_t*>(&prepare_), nullptr);
+  uv_close(reinterpret_cast<uv_handle_t*>(&check_), nullptr);
+  uv_close(reinterpret_cast<uv_handle_t*>(&cron_), nullptr);
+  uv_close(reinterpret_cast<uv_handle_t*>(&sigterm_), nullptr);
+  uv_close(reinterpret_cast<uv_handle_t*>(&sigint_), nullptr);
+  if (!config_.pidfile.empty()) {
+    config::LogMessage(config::Level::kNotice, "Removing the pid file.");
+    ::unlink(config_.pidfile.c_str());
+  }
+  if (!config_.unixsocket.empty()) {
+    config::LogMessage(config::Level::kNotice, "Removing the unix socket file.");
+    ::unlink(config_.unixsocket.c_str());
+  }
+  config::LogMessage(config::Level::kWarning, "Redis is now ready to exit, bye bye...");
+}
+
+// ---------------------------------------------------------------------------------------------
+// Clients
+// ---------------------------------------------------------------------------------------------
+
+void Server::Accept(net::Connection* conn) {
+  ++stats_.total_connections_received;
+  if (clients_.size() >= config_.maxclients) {
+    // Best effort, like Redis: a direct write, then close.
+    conn->output() = "-ERR max number of clients reached\r\n";
+    ++stats_.rejected_connections;
+    --stats_.total_connections_received;
+    conn->CloseAfterReply();
+    conn->Flush();
+    return;
+  }
+  if (config_.protected_mode && config_.requirepass.empty() &&
+      conn->kind() == net::Connection::Kind::kTcp && !IsLoopbackPeer(conn->peer())) {
+    conn->output() =
+        "-DENIED Redis is running in protected mode because protected mode is enabled and no "
+        "password is set for the default user. In this mode connections are only accepted from "
+        "the loopback interface. If you want to connect from external computers to Redis you may "
+        "adopt one of the following solutions: 1) Just disable protected mode sending the "
+        "command 'CONFIG SET protected-mode no' from the loopback interface by connecting to "
+        "Redis from the same host the server is running, however MAKE SURE Redis is not "
+        "publicly accessible from internet if you do so. Use CONFIG REWRITE to make this change "
+        "permanent. 2) Alternatively you can just disable the protected mode by editing the "
+        "Redis configuration file, and setting the protected mode option to 'no', and then "
+        "restarting the server. 3) If you started the server manually just for testing, "
+        "restart it with the '--protected-mode no' option. 4) Setup a an authentication "
+        "password for the default user. NOTE: You only need to do one of the above things in "
+        "order for the server to start accepting connections from the outside.\r\n";
+    ++stats_.rejected_connections;
+    --stats_.total_connections_received;
+    conn->CloseAfterReply();
+    conn->Flush();
+    return;
+  }
+  auto* client = new Client(conn, storage::SystemClockMs());
+  client->authenticated = config_.requirepass.empty();
+  conn->set_data(client);
+  conn->set_handler(this);
+  clients_.emplace(conn->id(), client);
+}
+
+Client* Server::FindClient(uint64_t id) {
+  auto it = clients_.find(id);
+  return it == clients_.end() ? nullptr : it->second;
+}
+
+void Server::OnClosed(net::Connection& conn) {
+  auto* client = static_cast<Client*>(conn.data());
+  if (client == nullptr) return;
+  stats_.net_input_bytes += conn.bytes_read();
+  stats_.net_output_bytes += conn.bytes_written();
+  clients_.erase(conn.id());
+  std::erase(monitors_, conn.id());
+  std::erase(paused_clients_, conn.id());
+  std::erase(pending_writes_, &conn);
+  delete client;
+}
+
+void Server::KillClient(Client& c) { c.conn().CloseAfterReply(); }
+
+void Server::AddMonitor(Client& c) {
+  c.flags |= kClientMonitor;
+  monitors_.push_back(c.id());
+}
+
+void Server::OnReadable(net::Connection& conn) {
+  auto* client = static_cast<Client*>(conn.data());
+  ++stats_.total_reads_processed;
+  ProcessInput(*client);
+}
+
+void Server::ProcessInput(Client& client) {
+  net::Connection& conn = client.conn();
+  net::Buffer& buf = conn.read_buffer();
+  resp::ParserLimits limits;
+  limits.max_bulk_len = config_.proto_max_bulk_len;
+  size_t offset = 0;
+  while (!conn.closing() && !conn.close_after_reply()) {
+    if (pause_until_ms_ > 0 && (client.flags & kClientPausedWaiting)) break;
+    limits.unauthenticated = !client.authenticated;
+    std::string_view input = buf.view().substr(offset);
+    resp::ParseResult r = client.parser().Parse(input, limits);
+    if (r == resp::ParseResult::kNeedMore) {
+      if (client.parser().bytes_needed() > 0) {
+        buf.Reserve(offset + client.parser().bytes_needed());
+      }
+      break;
+    }
+    if (r == resp::ParseResult::kError) {
+      config::LogMessage(config::Level::kVerbose,
+                  fmt::format("Protocol error ({}) from client: id={} addr={}",
+                              client.parser().error(), client.id(), conn.peer()));
+      client.reply().Error("ERR " + client.parser().error());
+      ++stats_.total_error_replies;
+      ++stats_.errorstats["ERR"];
+      conn.CloseAfterReply();
+      offset = buf.size();
+      break;
+    }
+    const auto& args = client.parser().args();
+    if (args.empty()) {
+      offset += client.parser().consumed();
+      continue;
+    }
+    // CLIENT PAUSE: leave the command in the buffer and retry it when the pause ends.
+    if (pause_until_ms_ > 0 && !(client.flags & (kClientMaster | kClientReplica))) {
+      const Command* cmd = commands_.Find(args[0]);
+      bool blocked = !pause_writes_only_ ||
+                     (cmd != nullptr && (cmd->flags & (kCmdWrite | kCmdMayReplicate)));
+      if (blocked) {
+        client.flags |= kClientPausedWaiting;
+        paused_clients_.push_back(client.id());
+        conn.PauseReading();
+        break;
+      }
+    }
+    size_t consumed = client.parser().consumed();
+    Dispatch(client, args);
+    offset += consumed;
+  }
+  buf.Consume(offset);
+  if (buf.size() > static_cast<size_t>(config_.client_query_buffer_limit)) {
+    config::LogMessage(config::Level::kWarning,
+                fmt::format("Closing client that reached max query buffer length: id={} addr={} "
+                            "(qbuf initial bytes: ...)",
+                            client.id(), conn.peer()));
+    ++stats_.client_qbuf_limit_disconnections;
+    conn.Close();
+    return;
+  }
+  if (!conn.output().empty()) {
+    if (!client.pending_write) {
+      client.pending_write = true;
+      pending_writes_.push_back(&conn);
+    }
+    CheckOutputLimits(client, storage::SystemClockMs());
+  }
+}
+
+void Server::Dispatch(Client& client, std::span<const std::string_view> args) {
+  const int64_t now_ms = storage::SystemClockMs();
+  client.set_last_interaction(now_ms);
+  resp::ReplyBuilder& reply = client.reply();
+  // CLIENT REPLY OFF|SKIP: the command runs, its reply goes nowhere.
+  std::string discard;
+  bool suppress = client.reply_off || client.reply_skip;
+  if (suppress) reply.set_buffer(&discard);
+  reply.set_protocol(client.resp);
+
+  auto reject = [&](std::string_view msg, Command* cmd) {
+    reply.Error(msg);
+    ++stats_.total_error_replies;
+    size_t sp = msg.find(' ');
+    ++stats_.errorstats[std::string(msg.substr(0, sp))];
+    if (cmd) ++cmd->stats.rejected_calls;
+  };
+
+  Command* cmd = commands_.Find(args[0]);
+  if (cmd == nullptr) {
+    // Redis formats these with %.128s / %.*s, which stop at a NUL byte.
+    auto c_str = [](std::string_view s, size_t max) {
+      s = s.substr(0, std::min(max, s.find('\0')));
+      return s;
+    };
+    std::string tail;
+    for (size_t i = 1; i < args.size() && tail.size() < 128; ++i) {
+      size_t room = 128 - tail.size();
+      tail += "'";
+      tail.append(c_str(args[i], room));
+      tail += "' ";
+    }
+    reject(fmt::format("ERR unknown command '{}', with args beginning with: {}",
+                       c_str(args[0], 128), tail),
+           nullptr);
+  } else {
+    if (!cmd->subcommands.empty() && args.size() >= 2) {
+      Command* sub = cmd->FindSubcommand(ToLower(args[1]));
+      if (sub == nullptr) {
+        std::string upper(cmd->name);
+        for (char& ch : upper) ch = static_cast<char>(std::toupper(static_cast<unsigned char>(ch)));
+        reject(fmt::format("ERR unknown subcommand '{}'. Try {} HELP.", args[1].substr(0, 128),
+                           upper),
+               nullptr);
+        cmd = nullptr;
+      } else {
+        cmd = sub;
+      }
+    }
+    if (cmd != nullptr) {
+      int argc = static_cast<int>(args.size());
+      if ((cmd->arity > 0 && cmd->arity != argc) || argc < -cmd->arity) {
+        reject(fmt::format("ERR wrong number of arguments for '{}' command", cmd->name), cmd);
+      } else if (!client.authenticated && !(cmd->flags & kCmdNoAuth)) {
+        reject(err::kNoAuth, cmd);
+      } else if ((client.flags & kClientPubsub) && client.resp == 2 &&
+                 cmd->name != "ping" && cmd->name != "quit" && cmd->name != "reset" &&
+                 cmd->name.find("subscribe") == std::string::npos) {
+        reject(fmt::format("ERR Can't execute '{}': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / "
+                           "PING / QUIT / RESET are allowed in this context",
+                           cmd->name),
+               cmd);
+      } else {
+        Call(client, *cmd, args);
+      }
+    }
+  }
+  if (suppress) reply.set_buffer(&client.conn().output());
+  client.reply_skip = client.reply_skip_next;
+  client.reply_skip_next = false;
+  ++client.commands_processed;
+}
+
+void Server::Call(Client& client, const Command& cmd, std::span<const std::string_view> args) {
+  const int64_t start_us = NowUs();
+  CommandContext ctx(*this, client, args, cmd, start_us / 1000);
+  cmd.handler(ctx);
+  const int64_t duration = NowUs() - start_us;
+  client.last_command = &cmd;
+  ++stats_.total_commands_processed;
+  ++cmd.stats.calls;
+  cmd.stats.usec += static_cast<uint64_t>(duration);
+  if (ctx.failed) ++cmd.stats.failed_calls;
+
+  const Command& top = cmd.parent ? *cmd.parent : cmd;
+  if (config_.slowlog_log_slower_than >= 0 && duration >= config_.slowlog_log_slower_than &&
+      !(cmd.flags & kCmdSkipSlowlog)) {
+    SlowlogEntry e;
+    e.id = slowlog_next_id_++;
+    e.time_s = start_us / 1000000;
+    e.duration_us = duration;
+    // Like slowlogCreateEntry: at most 32 arguments, each at most 128 bytes.
+    size_t n = std::min<size_t>(args.size(), 32);
+    for (size_t i = 0; i < n; ++i) {
+      if (n < args.size() && i == n - 1) {
+        e.args.push_back(fmt::format("... ({} more arguments)", args.size() - n + 1));
+      } else if (args[i].size() > 128) {
+        e.args.push_back(fmt::format("{}... ({} more bytes)", args[i].substr(0, 128),
+                                     args[i].size() - 128));
+      } else {
+        e.args.emplace_back(args[i]);
+      }
+    }
+    e.peer = client.conn().peer();
+    e.name = client.name;
+    slowlog_.push_front(std::move(e));
+    while (slowlog_.size() > static_cast<size_t>(std::max<int64_t>(0, config_.slowlog_max_len))) {
+      slowlog_.pop_back();
+    }
+  }
+  if (!monitors_.empty() && !(top.flags & (kCmdSkipMonitor | kCmdAdmin)) &&
+      !(cmd.flags & (kCmdSkipMonitor | kCmdAdmin))) {
+    FeedMonitors(client, args, start_us);
+  }
+}
+
+void Server::FeedMonitors(const Client& client, std::span<const std::string_view> args,
+                          int64_t now_us) {
+  std::string line = fmt::format("+{}.{:06} [{} ", now_us / 1000000, now_us % 1000000,
+                                 client.db_index);
+  if (client.conn().kind() == net::Connection::Kind::kUnix) {
+    line += "unix:" + config_.unixsocket;
+  } else {
+    line += client.conn().peer();
+  }
+  line += "]";
+  for (std::string_view a : args) {
+    line.push_back(' ');
+    AppendRepr(line, a);
+  }
+  line += "\r\n";
+  for (uint64_t id : monitors_) {
+    Client* m = FindClient(id);
+    if (m == nullptr || m->conn().closing()) continue;
+    m->conn().output() += line;
+    if (!m->pending_write) {
+      m->pending_write = true;
+      pending_writes_.push_back(&m->conn());
+    }
+  }
+}
+
+void Server::CheckOutputLimits(Client& client, int64_t now_ms) {
+  // client-output-buffer-limit classes, in the order of Redis's CLIENT_TYPE_*.
+  const OutputBufferLimit& lim =
+      (client.flags & kClientReplica)  ? config_.client_output_buffer_limit[1]
+      : (client.flags & kClientPubsub) ? config_.client_output_buffer_limit[2]
+                                       : config_.client_output_buffer_limit[0];
+  size_t used = client.conn().pending_output();
+  bool hard = lim.hard > 0 && used >= static_cast<size_t>(lim.hard);
+  bool soft = false;
+  if (lim.soft > 0 && used >= static_cast<size_t>(lim.soft)) {
+    if (client.obuf_soft_limit_since_ms == 0) {
+      client.obuf_soft_limit_since_ms = now_ms;
+    } else if (now_ms - client.obuf_soft_limit_since_ms > lim.soft_seconds * 1000) {
+      soft = true;
+    }
+  } else {
+    client.obuf_soft_limit_since_ms = 0;
+  }
+  if (hard || soft) {
+    config::LogMessage(config::Level::kWarning,
+                fmt::format("Client id={} addr={} scheduled to be closed ASAP for overcoming of "
+                            "output buffer limits.",
+                            client.id(), client.conn().peer()));
+    ++stats_.client_outbuf_limit_disconnections;
+    client.conn().Close();
+  }
+}
+
+void Server::PauseClients(int64_t until_ms, bool writes_only) {
+  // A second pause can only extend (or make stricter) the current one, as in Redis.
+  if (pause_until_ms_ > 0) {
+    pause_until_ms_ = std::max(pause_until_ms_, until_ms);
+    pause_writes_only_ = pause_writes_only_ && writes_only;
+  } else {
+    pause_until_ms_ = until_ms;
+    pause_writes_only_ = writes_only;
+  }
+}
+
+void Server::UnpauseClients() {
+  pause_until_ms_ = 0;
+  ResumePausedClients();
+}
+
+void Server::ResumePausedClients() {
+  std::vector<uint64_t> ids;
+  ids.swap(paused_clients_);
+  for (uint64_t id : ids) {
+    Client* c = FindClient(id);
+    if (c == nullptr || c->conn().closing()) continue;
+    c->flags &= ~kClientPausedWaiting;
+    c->conn().ResumeReading();
+    ProcessInput(*c);
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// beforeSleep and cron
+// ---------------------------------------------------------------------------------------------
+
+void Server::BeforeSleep() {
+  // (1) AOF write/fsync: arrives with the persistence issue.
+  // (2) Flush replies: one write per client per loop iteration.
+  if (!pending_writes_.empty()) {
+    std::vector<net::Connection*> batch;
+    batch.swap(pending_writes_);
+    for (net::Connection* c : batch) {
+      auto* client = static_cast<Client*>(c->data());
+      if (client) client->pending_write = false;
+      if (c->closing()) continue;
+      ++stats_.total_writes_processed;
+      c->Flush();
+    }
+  }
+  // (3) Closed clients are freed by libuv's close callbacks (OnClosed), after this step.
+}
+
+void Server::Cron() {
+  const int64_t now = storage::SystemClockMs();
+  ++cron_loops_;
+  // Instantaneous ops/sec, sampled every 100 ms like trackInstantaneousMetric.
+  if (now - stats_.last_sample_ms >= 100) {
+    int64_t dt = now - stats_.last_sample_ms;
+    uint64_t ops = stats_.total_commands_processed - stats_.last_sample_ops;
+    if (stats_.last_sample_ms != 0 && dt > 0) {
+      stats_.ops_samples[stats_.ops_sample_idx] = static_cast<int64_t>(ops) * 1000 / dt;
+      stats_.ops_sample_idx = (stats_.ops_sample_idx + 1) % ServerStats::kSamples;
+      int64_t sum = 0;
+      for (int64_t s : stats_.ops_samples) sum += s;
+      stats_.instantaneous_ops = sum / ServerStats::kSamples;
+    }
+    stats_.last_sample_ms = now;
+    stats_.last_sample_ops = stats_.total_commands_processed;
+  }
+  // Client pause expiry.
+  if (pause_until_ms_ > 0 && now >= pause_until_ms_) UnpauseClients();
+  // Idle timeout and soft output limits.
+  std::vector<Client*> to_close;
+  for (auto& [id, c] : clients_) {
+    if (config_.timeout > 0 && !(c->flags & (kClientReplica | kClientMaster | kClientPubsub |
+                                             kClientMonitor | kClientPausedWaiting))) {
+      if (now - c->last_interaction() > config_.timeout * 1000) to_close.push_back(c);
+    }
+    if (c->conn().pending_output() > 0) CheckOutputLimits(*c, now);
+  }
+  for (Client* c : to_close) {
+    config::LogMessage(config::Level::kVerbose, "Closing idle client");
+    c->conn().Close();
+  }
+  // Active expiry: 25% of a cron period at most (ACTIVE_EXPIRE_CYCLE_SLOW_TIME_PERC).
+  int64_t period_us = 1000000 / std::max<int64_t>(1, config_.hz);
+  if (active_expire_) keyspace_.ActiveExpireCycle(now, period_us / 4);
+  // Incremental rehash: 1 ms per tick (activerehashing).
+  if (config_.activerehashing) keyspace_.RehashCron(1000);
+}
+
+}  // namespace tandem::server

@@ -1,0 +1,208 @@
+// tandem-server's core: the event loop owner, client registry, command dispatch and the
+// before-sleep / cron steps (Redis's server.c: processCommand, call, beforeSleep, serverCron).
+//
+// One libuv loop, one thread. Order of work per loop iteration:
+//   timers (cron) -> [prepare: BeforeSleep] -> poll (reads, commands) -> [check: BeforeSleep]
+//   -> close callbacks (connections freed).
+// BeforeSleep runs both before polling (for work produced by timers) and right after I/O, so a
+// reply produced in either phase leaves before the connection could be freed, and before the
+// loop sleeps. Its steps are fixed: (1) AOF write + fsync per policy (persistence issue),
+// (2) flush client replies, (3) drop clients closed asynchronously.
+#pragma once
+
+#include <uv.h>
+
+#include <cstdint>
+#include <deque>
+#include <map>
+#include <memory>
+#include <span>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include "config/schema.h"
+#include "resp/net/listener.h"
+#include "server/client.h"
+#include "server/command.h"
+#include "server/server_config.h"
+#include "storage/keyspace.h"
+
+namespace tandem::server {
+
+inline constexpr std::string_view kRedisVersion = "7.0.15";  // what clients see in HELLO/INFO
+inline constexpr std::string_view kTandemVersion = "0.1.0";
+
+struct SlowlogEntry {
+  uint64_t id;
+  int64_t time_s;
+  int64_t duration_us;
+  std::vector<std::string> args;
+  std::string peer;
+  std::string name;
+};
+
+struct ServerStats {
+  uint64_t total_connections_received = 0;
+  uint64_t total_commands_processed = 0;
+  uint64_t rejected_connections = 0;
+  uint64_t keyspace_hits = 0;
+  uint64_t keyspace_misses = 0;
+  uint64_t total_error_replies = 0;
+  uint64_t unexpected_error_replies = 0;
+  uint64_t total_reads_processed = 0;
+  uint64_t total_writes_processed = 0;
+  uint64_t client_qbuf_limit_disconnections = 0;
+  uint64_t client_outbuf_limit_disconnections = 0;
+  uint64_t net_input_bytes = 0;
+  uint64_t net_output_bytes = 0;
+  std::map<std::string, uint64_t> errorstats;  // error code ("ERR", "WRONGTYPE") -> count
+  // Instantaneous ops/sec: samples of total_commands_processed per cron tick.
+  static constexpr int kSamples = 16;
+  int64_t ops_samples[kSamples] = {};
+  int ops_sample_idx = 0;
+  int64_t last_sample_ms = 0;
+  uint64_t last_sample_ops = 0;
+  int64_t instantaneous_ops = 0;
+};
+
+class Server;
+
+// What a command handler sees: the server, the calling client, the arguments, the reply writer
+// and the command's time snapshot.
+class CommandContext {
+ public:
+  CommandContext(Server& server, Client& client, std::span<const std::string_view> args,
+                 const Command& cmd, int64_t now_ms);
+
+  Server& server;
+  Client& client;
+  std::span<const std::string_view> args;
+  const Command& cmd;
+  int64_t now_ms;
+
+  resp::ReplyBuilder& reply() { return client.reply(); }
+  storage::Db& db();
+  storage::Keyspace& keyspace();
+  // Lookup for reading: counts keyspace hits/misses and touches the LRU clock.
+  storage::Entry* LookupRead(std::string_view key);
+  // Lookup for writing (no hit/miss accounting), expired keys are removed first.
+  storage::Entry* LookupWrite(std::string_view key);
+  // Sends an error reply and counts it in errorstats and the command's failed_calls.
+  void Error(std::string_view message);
+  void WrongArity();
+  // The keyspace changed: count it for INFO (rdb_changes_since_last_save).
+  void Dirty(uint64_t n = 1);
+
+  bool failed = false;
+};
+
+class Server : public net::ConnectionHandler {
+ public:
+  Server(ServerConfig& config, config::Schema& schema, std::string config_file,
+         std::string executable);
+  ~Server() override;
+
+  // Opens the listeners and installs the loop hooks. Returns an error message on failure.
+  std::string Start();
+  // Runs the loop until shutdown. Returns the process exit code.
+  int Run();
+  // Graceful stop (SIGTERM/SIGINT, SHUTDOWN).
+  void Shutdown(std::string_view reason);
+
+  ServerConfig& config() { return config_; }
+  config::Schema& schema() { return schema_; }
+  const std::string& config_file() const { return config_file_; }
+  const std::string& executable() const { return executable_; }
+  storage::Keyspace& keyspace() { return keyspace_; }
+  CommandTable& commands() { return commands_; }
+  ServerStats& stats() { return stats_; }
+  uv_loop_t* loop() { return loop_; }
+  const std::string& run_id() const { return run_id_; }
+  int64_t start_time_ms() const { return start_time_ms_; }
+  uint64_t dirty() const { return dirty_; }
+  void add_dirty(uint64_t n) { dirty_ += n; }
+  std::deque<SlowlogEntry>& slowlog() { return slowlog_; }
+  uint64_t& slowlog_next_id() { return slowlog_next_id_; }
+  const std::vector<int>& listening_ports() const { return ports_; }
+
+  Client* FindClient(uint64_t id);
+  template <typename Fn>
+  void ForEachClient(Fn&& fn) {
+    for (auto& [id, c] : clients_) fn(*c);
+  }
+  size_t client_count() const { return clients_.size(); }
+  size_t monitor_count() const { return monitors_.size(); }
+  void AddMonitor(Client& c);
+
+  // CLIENT PAUSE: until `until_ms`, commands of the given kind wait.
+  void PauseClients(int64_t until_ms, bool writes_only);
+  void UnpauseClients();
+  bool paused() const { return pause_until_ms_ > 0; }
+  void set_active_expire(bool on) { active_expire_ = on; }
+  void set_supervised(bool on) { supervised_ = on; }
+  bool supervised() const { return supervised_; }
+
+  // Closes a client after the current command (CLIENT KILL of another or of itself).
+  void KillClient(Client& c);
+
+  // ConnectionHandler
+  void OnReadable(net::Connection& conn) override;
+  void OnClosed(net::Connection& conn) override;
+
+  // Executes one parsed command for `client` (also used for tests without sockets).
+  void Dispatch(Client& client, std::span<const std::string_view> args);
+
+ private:
+  void Accept(net::Connection* conn);
+  void ProcessInput(Client& client);
+  void Call(Client& client, const Command& cmd, std::span<const std::string_view> args);
+  void FeedMonitors(const Client& client, std::span<const std::string_view> args, int64_t now_us);
+  void CheckOutputLimits(Client& client, int64_t now_ms);
+  void BeforeSleep();
+  void Cron();
+  void ResumePausedClients();
+
+  ServerConfig& config_;
+  config::Schema& schema_;
+  std::string config_file_;
+  std::string executable_;
+  uv_loop_t* loop_;
+  storage::Keyspace keyspace_;
+  CommandTable commands_;
+  ServerStats stats_;
+  std::unique_ptr<net::Listener> listener_;
+  std::vector<int> ports_;
+  std::unordered_map<uint64_t, Client*> clients_;
+  std::vector<uint64_t> monitors_;
+  std::vector<net::Connection*> pending_writes_;
+  uint64_t next_client_id_ = 0;
+
+  uv_prepare_t prepare_;
+  uv_check_t check_;
+  uv_timer_t cron_;
+  uv_signal_t sigterm_;
+  uv_signal_t sigint_;
+
+  std::string run_id_;
+  int64_t start_time_ms_;
+  uint64_t dirty_ = 0;
+  std::deque<SlowlogEntry> slowlog_;
+  uint64_t slowlog_next_id_ = 0;
+  int64_t pause_until_ms_ = 0;
+  bool pause_writes_only_ = false;
+  std::vector<uint64_t> paused_clients_;
+  bool shutting_down_ = false;
+  bool active_expire_ = true;
+  bool supervised_ = false;
+  int exit_code_ = 0;
+  uint64_t cron_loops_ = 0;
+};
+
+// INFO text for the given sections ("default", "all", "everything" or names).
+std::string BuildInfo(Server& server, std::span<const std::string_view> sections);
+// CLIENT LIST / CLIENT INFO line for one client.
+std::string ClientInfoLine(Server& server, const Client& c, int64_t now_ms);
+
+}  // namespace tandem::server
