@@ -120,7 +120,7 @@ void CmdHello(CommandContext& ctx) {
   r.Bulk("mode");
   r.Bulk("standalone");
   r.Bulk("role");
-  r.Bulk("master");
+  r.Bulk(ctx.server.is_replica() ? "replica" : "master");
   r.Bulk("modules");
   r.EmptyArray();
 }

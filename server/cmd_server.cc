@@ -277,6 +277,15 @@ void CmdMonitor(CommandContext& ctx) {
 }
 
 void CmdRole(CommandContext& ctx) {
+  if (ctx.server.is_replica()) {
+    ctx.reply().ArrayHeader(5);
+    ctx.reply().Bulk("slave");
+    ctx.reply().Bulk(ctx.server.config().replicaof_host);
+    ctx.reply().Integer(ctx.server.config().replicaof_port);
+    ctx.reply().Bulk("connect");
+    ctx.reply().Integer(-1);
+    return;
+  }
   ctx.reply().ArrayHeader(3);
   ctx.reply().Bulk("master");
   ctx.reply().Integer(0);

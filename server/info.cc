@@ -290,7 +290,22 @@ std::string BuildInfo(Server& server, std::span<const std::string_view> sections
   }
   if (on("replication", true)) {
     section("Replication");
-    field("role", "master");
+    if (server.is_replica()) {
+      field("role", "slave");
+      field("master_host", cfg.replicaof_host);
+      field("master_port", cfg.replicaof_port);
+      field("master_link_status", "down");
+      field("master_last_io_seconds_ago", -1);
+      field("master_sync_in_progress", 0);
+      field("slave_read_repl_offset", 1);
+      field("slave_repl_offset", 1);
+      field("master_link_down_since_seconds", -1);
+      field("slave_priority", cfg.replica_priority);
+      field("slave_read_only", cfg.replica_read_only ? 1 : 0);
+      field("replica_announced", cfg.replica_announced ? 1 : 0);
+    } else {
+      field("role", "master");
+    }
     field("connected_slaves", 0);
     field("master_failover_state", "no-failover");
     field("master_replid", server.run_id());

@@ -27,9 +27,11 @@ namespace {
 
 
 void PrintVersion() {
-  std::printf("tandem-server v=%s (Redis %s compatible) bits=%zu\n",
-              std::string(tandem::server::kTandemVersion).c_str(),
-              std::string(tandem::server::kRedisVersion).c_str(), sizeof(void*) * 8);
+  // The first words are redis-server's, so scripts that parse `redis-server --version` keep
+  // working; build= names tandem.
+  std::printf("Redis server v=%s sha=00000000:0 malloc=libc bits=%zu build=tandem-%s\n",
+              std::string(tandem::server::kRedisVersion).c_str(), sizeof(void*) * 8,
+              std::string(tandem::server::kTandemVersion).c_str());
 }
 
 void PrintUsage() {

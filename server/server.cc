@@ -138,6 +138,14 @@ std::string Server::Start() {
   std::string err = listener_->Listen(opts);
   if (!err.empty()) return err;
   if (opts.port > 0) ports_.push_back(opts.port);
+  keyspace_.set_lazy_expire_deletes(!is_replica());
+  if (is_replica()) {
+    config::LogMessage(config::Level::kWarning,
+                       fmt::format("Configured as a replica of {}:{}, but this build does not "
+                                   "replicate yet: the master link stays down and the dataset is "
+                                   "read-only.",
+                                   config_.replicaof_host, config_.replicaof_port));
+  }
 
   uv_prepare_init(loop_, &prepare_);
   prepare_.data = this;
@@ -398,6 +406,13 @@ void Server::Dispatch(Client& client, std::span<const std::string_view> args) {
         reject(fmt::format("ERR wrong number of arguments for '{}' command", cmd->name), cmd);
       } else if (!client.authenticated && !(cmd->flags & kCmdNoAuth)) {
         reject(err::kNoAuth, cmd);
+      } else if (is_replica() && config_.replica_read_only && (cmd->flags & kCmdWrite) &&
+                 !(client.flags & kClientMaster)) {
+        reject("READONLY You can't write against a read only replica.", cmd);
+      } else if (is_replica() && !config_.replica_serve_stale_data &&
+                 !(cmd->flags & kCmdStale)) {
+        reject("MASTERDOWN Link with MASTER is down and replica-serve-stale-data is set to 'no'.",
+               cmd);
       } else if ((client.flags & kClientPubsub) && client.resp == 2 &&
                  cmd->name != "ping" && cmd->name != "quit" && cmd->name != "reset" &&
                  cmd->name.find("subscribe") == std::string::npos) {
@@ -596,7 +611,7 @@ void Server::Cron() {
   }
   // Active expiry: 25% of a cron period at most (ACTIVE_EXPIRE_CYCLE_SLOW_TIME_PERC).
   int64_t period_us = 1000000 / std::max<int64_t>(1, config_.hz);
-  if (active_expire_) keyspace_.ActiveExpireCycle(now, period_us / 4);
+  if (active_expire_ && !is_replica()) keyspace_.ActiveExpireCycle(now, period_us / 4);
   // Incremental rehash: 1 ms per tick (activerehashing).
   if (config_.activerehashing) keyspace_.RehashCron(1000);
 }

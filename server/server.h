@@ -143,6 +143,10 @@ class Server : public net::ConnectionHandler {
   void set_active_expire(bool on) { active_expire_ = on; }
   void set_supervised(bool on) { supervised_ = on; }
   bool supervised() const { return supervised_; }
+  // Configured with replicaof. The replication link itself arrives with the replication issue;
+  // until then the link is reported down and the node behaves as a replica whose master is
+  // unreachable: read-only, stale-data policy applied, keys never expired locally.
+  bool is_replica() const { return !config_.replicaof_host.empty(); }
 
   // Closes a client after the current command (CLIENT KILL of another or of itself).
   void KillClient(Client& c);
