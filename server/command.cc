@@ -53,7 +53,7 @@ Command* CommandTable::AddSubcommand(Command* container, const CommandRow& row) 
 }
 
 Command* CommandTable::Find(std::string_view name) const {
-  char buf[64];
+  char buf[64] = {};
   if (name.size() >= sizeof(buf)) return nullptr;
   for (size_t i = 0; i < name.size(); ++i) {
     buf[i] = static_cast<char>(std::tolower(static_cast<unsigned char>(name[i])));

@@ -1,0 +1,113 @@
+// Google Benchmark microbenchmarks of the request path's internals: RESP parsing and reply
+// encoding, keyspace lookup/insert, expiry sampling. Run: build/bench/tandem_micro_bench
+#include <benchmark/benchmark.h>
+
+#include <string>
+#include <vector>
+
+#include "resp/reply_builder.h"
+#include "resp/request_parser.h"
+#include "storage/keyspace.h"
+
+namespace {
+
+using tandem::resp::ParseResult;
+
+std::string Pipeline(int n) {
+  std::string s;
+  for (int i = 0; i < n; ++i) {
+    s += "*3\r\n$3\r\nSET\r\n$10\r\nkey:" + std::to_string(100000 + i) +
+         "\r\n$100\r\n" + std::string(100, 'x') + "\r\n";
+  }
+  return s;
+}
+
+void BM_ParsePipelinedSet(benchmark::State& state) {
+  std::string input = Pipeline(static_cast<int>(state.range(0)));
+  tandem::resp::RequestParser parser;
+  for (auto _ : state) {
+    size_t off = 0;
+    while (parser.Parse(std::string_view(input).substr(off), {}) == ParseResult::kCommand) {
+      benchmark::DoNotOptimize(parser.args().data());
+      off += parser.consumed();
+    }
+  }
+  state.SetItemsProcessed(state.iterations() * state.range(0));
+  state.SetBytesProcessed(state.iterations() * static_cast<int64_t>(input.size()));
+}
+BENCHMARK(BM_ParsePipelinedSet)->Arg(1)->Arg(16)->Arg(1000);
+
+void BM_ParseInline(benchmark::State& state) {
+  std::string input = "SET key:1 somevalue\r\n";
+  tandem::resp::RequestParser parser;
+  for (auto _ : state) {
+    parser.Parse(input, {});
+    benchmark::DoNotOptimize(parser.args().data());
+  }
+  state.SetItemsProcessed(state.iterations());
+}
+BENCHMARK(BM_ParseInline);
+
+void BM_EncodeBulkReplies(benchmark::State& state) {
+  std::string out;
+  tandem::resp::ReplyBuilder r(&out);
+  std::string value(100, 'v');
+  for (auto _ : state) {
+    out.clear();
+    for (int i = 0; i < 16; ++i) r.Bulk(value);
+    r.Ok();
+    r.Integer(123456);
+    benchmark::DoNotOptimize(out.data());
+  }
+  state.SetItemsProcessed(state.iterations() * 18);
+}
+BENCHMARK(BM_EncodeBulkReplies);
+
+void BM_KeyspaceInsert(benchmark::State& state) {
+  const int n = static_cast<int>(state.range(0));
+  std::vector<std::string> keys;
+  for (int i = 0; i < n; ++i) keys.push_back("key:" + std::to_string(i));
+  for (auto _ : state) {
+    tandem::storage::Keyspace ks(1, [] { return int64_t{0}; });
+    for (const auto& k : keys) ks.db(0).Set(k, tandem::storage::Value::String("v"));
+    benchmark::DoNotOptimize(ks.db(0).size());
+  }
+  state.SetItemsProcessed(state.iterations() * n);
+}
+BENCHMARK(BM_KeyspaceInsert)->Arg(1 << 16)->Arg(1 << 20)->Unit(benchmark::kMillisecond);
+
+void BM_KeyspaceLookup(benchmark::State& state) {
+  const int n = 1 << 20;
+  tandem::storage::Keyspace ks(1, [] { return int64_t{0}; });
+  std::vector<std::string> keys;
+  for (int i = 0; i < n; ++i) {
+    keys.push_back("key:" + std::to_string(i));
+    ks.db(0).Set(keys.back(), tandem::storage::Value::String("v"));
+  }
+  size_t i = 0;
+  for (auto _ : state) {
+    benchmark::DoNotOptimize(ks.Lookup(ks.db(0), keys[i], 0));
+    i = (i + 7919) & (n - 1);
+  }
+  state.SetItemsProcessed(state.iterations());
+}
+BENCHMARK(BM_KeyspaceLookup);
+
+void BM_ActiveExpireCycle(benchmark::State& state) {
+  int64_t now = 1000;
+  for (auto _ : state) {
+    state.PauseTiming();
+    tandem::storage::Keyspace ks(1, [&] { return now; });
+    for (int i = 0; i < 100000; ++i) {
+      auto* e = ks.db(0).Set("k" + std::to_string(i), tandem::storage::Value::String("v"));
+      ks.db(0).SetExpire(e, now + (i % 4 == 0 ? 1 : 1000000));
+    }
+    state.ResumeTiming();
+    benchmark::DoNotOptimize(ks.ActiveExpireCycle(now + 10, 25000));
+  }
+}
+BENCHMARK(BM_ActiveExpireCycle)->Unit(benchmark::kMillisecond);
+
+}  // namespace
+
+BENCHMARK_MAIN();

@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# Installs what tandem needs to build, test and benchmark on Debian 12, from Debian's packages.
+# Idempotent: a machine that already has everything only pays for one dpkg query.
+set -euo pipefail
+pkgs=(cmake ninja-build g++ clang libclang-rt-14-dev pkg-config
+      libuv1-dev libfmt-dev libtomlplusplus-dev doctest-dev libbenchmark-dev
+      redis-server redis-tools python3 python3-pytest python3-redis)
+missing=()
+for p in "${pkgs[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if ((${#missing[@]})); then
+  echo "installing: ${missing[*]}"
+  sudo=""
+  [ "$(id -u)" -eq 0 ] || sudo="sudo"
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+# The redis-server package starts a stock Redis on 6379 where systemd runs; tandem never touches
+# it, and tests start their own stock instances on free loopback ports.

@@ -1,0 +1,47 @@
+#!/usr/bin/env bash
+# Quick start "test": installs the dependencies, then builds and runs the whole suite twice, in a
+# normal build and under AddressSanitizer + UndefinedBehaviorSanitizer: doctest unit tests per
+# library and pytest wire tests against the real binaries (incl. the differential test against
+# stock redis-server 7.0.15). Then fuzzes the RESP parser for a bounded time. Prints ctest's
+# summary for each build and exits non-zero on any failure.
+#   TANDEM_FUZZ_SECONDS=60 (default)   TANDEM_SKIP_ASAN=1 to skip the sanitizer pass locally
+set -uo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+"$root/deploy/install-deps.sh" || exit 1
+jobs=$(nproc)
+status=0
+
+run_build() {  # name, extra cmake args...
+  local dir="$root/$1"; shift
+  echo "=== build $dir"
+  cmake -S "$root" -B "$dir" -G Ninja "$@" >/dev/null || return 1
+  cmake --build "$dir" -j"$jobs" || return 1
+  echo "=== test $dir"
+  (cd "$dir" && ctest --output-on-failure -j1 --timeout 600)
+}
+
+run_build build-test -DCMAKE_BUILD_TYPE=RelWithDebInfo -DTANDEM_BENCH=ON || status=1
+if [ "${TANDEM_SKIP_ASAN:-0}" != 1 ]; then
+  ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+    run_build build-asan -DCMAKE_BUILD_TYPE=Debug -DTANDEM_SANITIZE=ON -DTANDEM_BENCH=OFF || status=1
+fi
+
+echo "=== fuzz: RESP request parser and reply decoder"
+fuzz_dir="$root/build-fuzz"
+if cmake -S "$root" -B "$fuzz_dir" -G Ninja -DCMAKE_CXX_COMPILER=clang++ -DTANDEM_FUZZ=ON \
+      -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null && cmake --build "$fuzz_dir" -j"$jobs"; then
+  corpus=$(mktemp -d)
+  cp "$root"/tests/fuzz/corpus/request_parser/* "$corpus"/
+  if "$fuzz_dir/tests/fuzz/request_parser_fuzz" -max_total_time="${TANDEM_FUZZ_SECONDS:-60}" \
+       -max_len=4096 -artifact_prefix="$fuzz_dir/" "$corpus" >"$fuzz_dir/fuzz.log" 2>&1; then
+    echo "fuzz: $(grep -o 'Done [0-9]* runs in [0-9]* second(s)' "$fuzz_dir/fuzz.log")"
+  else
+    echo "fuzz: FAILED (crash input and log in $fuzz_dir)"; tail -30 "$fuzz_dir/fuzz.log"; status=1
+  fi
+  rm -rf "$corpus"
+else
+  echo "fuzz: build FAILED"; status=1
+fi
+
+if [ $status -eq 0 ]; then echo "ALL TESTS PASSED"; else echo "SOME TESTS FAILED"; fi
+exit $status
