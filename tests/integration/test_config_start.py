@@ -1,4 +1,4 @@
-"""Starting from the deployed config files (/work/shared/examples/master.conf and
+"""Starting from the deployed config files (deploy/examples/master.conf and
 replica.conf), config-file errors, --version / --help.
 
 Each test runs against stock Redis (proves the expectations) and tandem (skipped
@@ -16,7 +16,10 @@ import pytest
 
 import tandem_harness as th
 
-EXAMPLES = os.environ.get("TANDEM_EXAMPLES", "/work/shared/examples")
+# The users' files, as the project keeps them (copied from shared/examples).
+EXAMPLES = os.environ.get(
+    "TANDEM_EXAMPLES",
+    os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "deploy", "examples"))
 
 # Directives whose CONFIG GET value must equal the file's value (after unit
 # normalisation). daemonize/port/bind are overridden on the command line.
