@@ -412,6 +412,14 @@ void Schema::AddDirective(std::string_view name, int min_args, int max_args, Dir
   directives_[ToLower(name)] = Directive{min_args, max_args, std::move(fn)};
 }
 
+bool Schema::SetNotActedOn(std::string_view name, bool not_acted_on) {
+  auto e = Lookup(name);
+  if (!e) return false;
+  Option& o = options_[e->index];
+  o.flags = not_acted_on ? (o.flags | kNotActedOn) : (o.flags & ~kNotActedOn);
+  return true;
+}
+
 bool Schema::SetApply(std::string_view name, ApplyFn apply) {
   auto e = Lookup(name);
   if (!e) return false;

@@ -168,6 +168,8 @@ class Schema {
   void AddDeprecated(std::string_view name, int min_args, int max_args);
   // A directive that is not a stored option ("rename-command"); args count checked here.
   void AddDirective(std::string_view name, int min_args, int max_args, DirectiveFn fn);
+  // Flags an existing option as accepted-but-not-acted-on (or clears that). False if unknown.
+  bool SetNotActedOn(std::string_view name, bool not_acted_on);
   // Attaches an apply hook to an existing option. Returns false if the name is unknown.
   bool SetApply(std::string_view name, ApplyFn apply);
 

@@ -271,7 +271,8 @@ void TtlGeneric(CommandContext& ctx, bool ms, bool absolute) {
   if (e->expire_ms < 0) return ctx.reply().Integer(-1);
   int64_t ttl = absolute ? e->expire_ms : e->expire_ms - ctx.now_ms;
   if (ttl < 0) ttl = 0;
-  ctx.reply().Integer(ms ? ttl : (ttl + 500) / 1000);
+  // Rounded as Redis does; near INT64_MAX Redis's (ttl+500) wraps, and so does this (without UB).
+  ctx.reply().Integer(ms ? ttl : static_cast<int64_t>(static_cast<uint64_t>(ttl) + 500) / 1000);
 }
 void CmdTtl(CommandContext& ctx) { TtlGeneric(ctx, false, false); }
 void CmdPttl(CommandContext& ctx) { TtlGeneric(ctx, true, false); }

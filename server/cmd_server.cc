@@ -419,6 +419,7 @@ void CmdDebug(CommandContext& ctx) {
   if (EqualsIgnoreCase(sub, "sleep") && argc == 3) {
     double secs = 0;
     if (!ParseDouble(ctx.args[2], secs)) return ctx.Error(err::kNotFloat);
+    secs = std::clamp(secs, 0.0, 1e9);
     std::this_thread::sleep_for(std::chrono::microseconds(static_cast<int64_t>(secs * 1e6)));
     return ctx.reply().Ok();
   }

@@ -335,8 +335,9 @@ void CmdIncrbyfloat(CommandContext& ctx) {
 }
 
 bool CheckStringLength(CommandContext& ctx, int64_t size, int64_t append) {
-  int64_t total = size + append;
-  if (total > ctx.server.config().proto_max_bulk_len || total < size || total < append) {
+  int64_t total = 0;
+  if (__builtin_add_overflow(size, append, &total) ||
+      total > ctx.server.config().proto_max_bulk_len) {
     ctx.Error(err::kStringTooLong);
     return false;
   }

@@ -29,6 +29,42 @@ std::unique_ptr<Command> MakeCommand(const CommandRow& row, std::string name) {
 }
 }  // namespace
 
+int LatencyHistogram::Index(uint64_t v) {
+  if (v < kSubBuckets) return static_cast<int>(v);
+  int msb = 63 - __builtin_clzll(v);           // >= 3
+  int shift = msb - 3;                          // keep 3 bits below the leading one
+  int sub = static_cast<int>((v >> shift) & (kSubBuckets - 1));
+  return (shift + 1) * kSubBuckets + sub;
+}
+
+double LatencyHistogram::Midpoint(int index) {
+  if (index < kSubBuckets) return index;
+  int shift = index / kSubBuckets - 1;
+  int sub = index % kSubBuckets;
+  double low = static_cast<double>((uint64_t{kSubBuckets} + static_cast<uint64_t>(sub)) << shift);
+  double width = static_cast<double>(uint64_t{1} << shift);
+  return low + width / 2;
+}
+
+void LatencyHistogram::Record(uint64_t usec) {
+  int i = Index(usec);
+  if (i >= kBuckets) i = kBuckets - 1;
+  ++counts_[i];
+  ++count_;
+}
+
+double LatencyHistogram::Percentile(double p) const {
+  if (count_ == 0) return 0;
+  uint64_t rank = static_cast<uint64_t>(p / 100.0 * static_cast<double>(count_) + 0.5);
+  if (rank == 0) rank = 1;
+  uint64_t seen = 0;
+  for (int i = 0; i < kBuckets; ++i) {
+    seen += counts_[i];
+    if (seen >= rank) return Midpoint(i);
+  }
+  return Midpoint(kBuckets - 1);
+}
+
 Command* Command::FindSubcommand(std::string_view lower_name) const {
   for (const auto& s : subcommands) {
     if (s->short_name() == lower_name) return s.get();
@@ -50,6 +86,24 @@ Command* CommandTable::AddSubcommand(Command* container, const CommandRow& row) 
   Command* raw = c.get();
   container->subcommands.push_back(std::move(c));
   return raw;
+}
+
+bool CommandTable::Rename(std::string_view from, std::string_view to) {
+  auto it = by_name_.find(ToLower(from));
+  if (it == by_name_.end()) return false;
+  std::string new_name = ToLower(to);
+  if (!new_name.empty() && by_name_.count(new_name)) return false;
+  std::unique_ptr<Command> cmd = std::move(it->second);
+  by_name_.erase(it);
+  if (new_name.empty()) {
+    std::erase(ordered_, cmd.get());
+    retired_.push_back(std::move(cmd));  // clients may still point at it (last_command)
+    return true;
+  }
+  cmd->name = new_name;
+  for (auto& sub : cmd->subcommands) sub->name = new_name + "|" + std::string(sub->short_name());
+  by_name_[new_name] = std::move(cmd);
+  return true;
 }
 
 Command* CommandTable::Find(std::string_view name) const {

@@ -42,11 +42,30 @@ enum CommandFlag : uint32_t {
 
 using CommandHandler = void (*)(CommandContext&);
 
+// Latency of one command in microseconds, in log-linear buckets (8 per power of two, so a
+// percentile is within 12.5% of the true value) for INFO latencystats.
+class LatencyHistogram {
+ public:
+  static constexpr int kSubBuckets = 8;
+  static constexpr int kBuckets = 64 * kSubBuckets;
+  void Record(uint64_t usec);
+  // The value at percentile p (0-100), or 0 when empty.
+  double Percentile(double p) const;
+  uint64_t count() const { return count_; }
+
+ private:
+  static int Index(uint64_t v);
+  static double Midpoint(int index);
+  uint32_t counts_[kBuckets] = {};
+  uint64_t count_ = 0;
+};
+
 struct CommandStats {
   uint64_t calls = 0;
   uint64_t usec = 0;
   uint64_t rejected_calls = 0;
   uint64_t failed_calls = 0;
+  LatencyHistogram latency;
 };
 
 struct Command {
@@ -96,6 +115,10 @@ class CommandTable {
   // Adds "container|sub" under an existing container command.
   Command* AddSubcommand(Command* container, const CommandRow& row);
 
+  // rename-command: gives `from` the name `to`, or removes it when `to` is empty. False if
+  // there is no such command or `to` is taken.
+  bool Rename(std::string_view from, std::string_view to);
+
   // Case-insensitive lookup of a top-level command.
   Command* Find(std::string_view name) const;
   const std::vector<Command*>& all() const { return ordered_; }
@@ -117,6 +140,7 @@ class CommandTable {
   };
   std::unordered_map<std::string, std::unique_ptr<Command>, NameHash, std::equal_to<>> by_name_;
   std::vector<Command*> ordered_;
+  std::vector<std::unique_ptr<Command>> retired_;
 };
 
 void RegisterConnectionCommands(CommandTable& table);

@@ -351,6 +351,15 @@ std::string BuildInfo(Server& server, std::span<const std::string_view> sections
     section("Errorstats");
     for (const auto& [code, n] : st.errorstats) out += fmt::format("errorstat_{}:count={}\r\n", code, n);
   }
+  if (on("latencystats", false) && cfg.latency_tracking) {
+    section("Latencystats");
+    server.commands().ForEachWithSubcommands([&](const Command& c) {
+      const LatencyHistogram& h = c.stats.latency;
+      if (h.count() == 0) return;
+      out += fmt::format("latency_percentiles_usec_{}:p50={:.3f},p99={:.3f},p99.9={:.3f}\r\n",
+                         c.name, h.Percentile(50), h.Percentile(99), h.Percentile(99.9));
+    });
+  }
   if (on("cluster", true)) {
     section("Cluster");
     field("cluster_enabled", 0);

@@ -180,9 +180,9 @@ int main(int argc, char** argv) {
   server.set_supervised(supervised);
   std::string err = server.Start();
   if (!err.empty()) {
-    tandem::config::LogMessage(config::Level::kWarning, err);
+    tandem::config::LogMessage(config::Level::kWarning, "Warning: " + err);
     tandem::config::LogMessage(config::Level::kWarning, "Failed listening on port " +
-                                                std::to_string(cfg.port) + " (tcp), aborting.");
+                                                std::to_string(cfg.port) + " (TCP), aborting.");
     return 1;
   }
   if (cfg.daemonize || !cfg.pidfile.empty()) WritePidFile(cfg.pidfile);

@@ -10,6 +10,7 @@
 #include <random>
 
 #include "config/log.h"
+#include "server/arg_cursor.h"
 #include "server/errors.h"
 
 namespace tandem::server {
@@ -56,6 +57,31 @@ void AppendRepr(std::string& out, std::string_view s) {
     }
   }
   out.push_back('"');
+}
+
+// Arguments as MONITOR and the slow log may show them: passwords become "(redacted)", as Redis's
+// redactClientCommandArgument does for AUTH, HELLO ... AUTH and CONFIG SET of sensitive options.
+std::vector<std::string_view> Redact(const config::Schema& schema, const Command& cmd,
+                                     std::span<const std::string_view> args) {
+  std::vector<std::string_view> out(args.begin(), args.end());
+  constexpr std::string_view kRedacted = "(redacted)";
+  if (cmd.name == "auth") {
+    for (size_t i = 1; i < out.size(); ++i) out[i] = kRedacted;
+  } else if (cmd.name == "hello") {
+    for (size_t i = 2; i + 2 < out.size(); ++i) {
+      if (EqualsIgnoreCase(out[i], "auth")) {
+        out[i + 1] = kRedacted;
+        out[i + 2] = kRedacted;
+        i += 2;
+      }
+    }
+  } else if (cmd.name == "config|set") {
+    for (size_t i = 2; i + 1 < out.size(); i += 2) {
+      const config::Option* o = schema.Find(out[i]);
+      if (o != nullptr && o->Has(config::kSensitive)) out[i + 1] = kRedacted;
+    }
+  }
+  return out;
 }
 
 }  // namespace
@@ -124,9 +150,7 @@ Server::Server(ServerConfig& config, config::Schema& schema, std::string config_
 
 Server::~Server() = default;
 
-std::string Server::Start() {
-  listener_ = std::make_unique<net::Listener>(loop_, [this](net::Connection* c) { Accept(c); });
-  listener_->set_next_id([this] { return ++next_client_id_; });
+net::ListenOptions Server::ListenOptionsFromConfig() const {
   net::ListenOptions opts;
   opts.addresses = config_.bind;
   if (opts.addresses.empty()) opts.addresses = {"*", "-::*"};
@@ -135,9 +159,56 @@ std::string Server::Start() {
   opts.unix_path = config_.unixsocket;
   opts.unix_perm = static_cast<int>(config_.unixsocketperm);
   opts.tcp_keepalive = static_cast<int>(config_.tcp_keepalive);
-  std::string err = listener_->Listen(opts);
+  return opts;
+}
+
+std::expected<void, std::string> Server::Relisten(std::string_view error) {
+  net::ListenOptions next = ListenOptionsFromConfig();
+  if (next.addresses == listen_opts_.addresses && next.port == listen_opts_.port) return {};
+  next.unix_path.clear();  // the unix socket is immutable and stays where it is
+  listener_->Close();      // closes the sockets now; handles are freed by the loop
+  auto fresh = std::make_unique<net::Listener>(loop_, [this](net::Connection* c) { Accept(c); });
+  fresh->set_next_id([this] { return ++next_client_id_; });
+  std::string err = fresh->Listen(next);
+  if (!err.empty()) {
+    config::LogMessage(config::Level::kWarning, err);
+    net::ListenOptions old = listen_opts_;
+    old.unix_path.clear();
+    listener_->Listen(old);
+    return std::unexpected(std::string(error));
+  }
+  listener_ = std::move(fresh);
+  listen_opts_.addresses = next.addresses;
+  listen_opts_.port = next.port;
+  ports_.assign(1, next.port);
+  return {};
+}
+
+void Server::InstallConfigHooks() {
+  schema_.SetApply("port", [this] { return Relisten("Unable to listen on this port"); });
+  schema_.SetApply("bind", [this] { return Relisten("Failed to bind to specified addresses."); });
+  schema_.SetApply("hz", [this]() -> std::expected<void, std::string> {
+    uint64_t period = static_cast<uint64_t>(1000 / std::max<int64_t>(1, config_.hz));
+    uv_timer_set_repeat(&cron_, period);
+    return {};
+  });
+  schema_.SetApply("loglevel", [this]() -> std::expected<void, std::string> {
+    config::SetLogLevel(static_cast<config::Level>(static_cast<int>(config_.loglevel)));
+    return {};
+  });
+}
+
+std::string Server::Start() {
+  for (const auto& [from, to] : config_.renamed_commands) {
+    if (!commands_.Rename(from, to)) return "No such command in rename-command: " + from;
+  }
+  listener_ = std::make_unique<net::Listener>(loop_, [this](net::Connection* c) { Accept(c); });
+  listener_->set_next_id([this] { return ++next_client_id_; });
+  listen_opts_ = ListenOptionsFromConfig();
+  std::string err = listener_->Listen(listen_opts_);
   if (!err.empty()) return err;
-  if (opts.port > 0) ports_.push_back(opts.port);
+  if (listen_opts_.port > 0) ports_.push_back(listen_opts_.port);
+  InstallConfigHooks();
   keyspace_.set_lazy_expire_deletes(!is_replica());
   if (is_replica()) {
     config::LogMessage(config::Level::kWarning,
@@ -183,7 +254,8 @@ int Server::Run() {
 void Server::Shutdown(std::string_view reason) {
   if (shutting_down_) return;
   shutting_down_ = true;
-  config::LogMessage(config::Level::kWarning, fmt::format("User requested shutdown ({})...", reason));
+  config::LogMessage(config::Level::kWarning, "User requested shutdown...");
+  config::LogMessage(config::Level::kVerbose, fmt::format("Shutdown reason: {}", reason));
   if (listener_) listener_->Close();
   // Replies already produced (e.g. to other clients) still leave before we stop.
   BeforeSleep();
@@ -270,7 +342,15 @@ void Server::OnClosed(net::Connection& conn) {
   delete client;
 }
 
-void Server::KillClient(Client& c) { c.conn().CloseAfterReply(); }
+void Server::KillClient(Client& c) {
+  // Closed after its pending replies (and, for the calling client, this command's reply) leave,
+  // in the flush step of this loop iteration.
+  c.conn().CloseAfterReply();
+  if (!c.pending_write) {
+    c.pending_write = true;
+    pending_writes_.push_back(&c.conn());
+  }
+}
 
 void Server::AddMonitor(Client& c) {
   c.flags |= kClientMonitor;
@@ -433,18 +513,25 @@ void Server::Dispatch(Client& client, std::span<const std::string_view> args) {
 
 void Server::Call(Client& client, const Command& cmd, std::span<const std::string_view> args) {
   const int64_t start_us = NowUs();
+  client.last_command = &cmd;  // CLIENT LIST shows the command being run, as Redis does
   CommandContext ctx(*this, client, args, cmd, start_us / 1000);
   cmd.handler(ctx);
   const int64_t duration = NowUs() - start_us;
-  client.last_command = &cmd;
   ++stats_.total_commands_processed;
   ++cmd.stats.calls;
   cmd.stats.usec += static_cast<uint64_t>(duration);
   if (ctx.failed) ++cmd.stats.failed_calls;
+  if (config_.latency_tracking) cmd.stats.latency.Record(static_cast<uint64_t>(duration));
 
   const Command& top = cmd.parent ? *cmd.parent : cmd;
-  if (config_.slowlog_log_slower_than >= 0 && duration >= config_.slowlog_log_slower_than &&
-      !(cmd.flags & kCmdSkipSlowlog)) {
+  bool to_slowlog = config_.slowlog_log_slower_than >= 0 &&
+                    duration >= config_.slowlog_log_slower_than && !(cmd.flags & kCmdSkipSlowlog);
+  bool to_monitors = !monitors_.empty() && !(top.flags & (kCmdSkipMonitor | kCmdAdmin)) &&
+                     !(cmd.flags & (kCmdSkipMonitor | kCmdAdmin));
+  if (!to_slowlog && !to_monitors) return;
+  std::vector<std::string_view> shown = Redact(schema_, cmd, args);
+  args = shown;
+  if (to_slowlog) {
     SlowlogEntry e;
     e.id = slowlog_next_id_++;
     e.time_s = start_us / 1000000;
@@ -468,10 +555,7 @@ void Server::Call(Client& client, const Command& cmd, std::span<const std::strin
       slowlog_.pop_back();
     }
   }
-  if (!monitors_.empty() && !(top.flags & (kCmdSkipMonitor | kCmdAdmin)) &&
-      !(cmd.flags & (kCmdSkipMonitor | kCmdAdmin))) {
-    FeedMonitors(client, args, start_us);
-  }
+  if (to_monitors) FeedMonitors(client, args, start_us);
 }
 
 void Server::FeedMonitors(const Client& client, std::span<const std::string_view> args,

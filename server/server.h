@@ -14,6 +14,7 @@
 
 #include <cstdint>
 #include <deque>
+#include <expected>
 #include <map>
 #include <memory>
 #include <span>
@@ -159,6 +160,10 @@ class Server : public net::ConnectionHandler {
   void Dispatch(Client& client, std::span<const std::string_view> args);
 
  private:
+  net::ListenOptions ListenOptionsFromConfig() const;
+  // CONFIG SET port/bind: listen on the new addresses, or keep the old ones and fail.
+  std::expected<void, std::string> Relisten(std::string_view error);
+  void InstallConfigHooks();
   void Accept(net::Connection* conn);
   void ProcessInput(Client& client);
   void Call(Client& client, const Command& cmd, std::span<const std::string_view> args);
@@ -178,6 +183,7 @@ class Server : public net::ConnectionHandler {
   ServerStats stats_;
   std::unique_ptr<net::Listener> listener_;
   std::vector<int> ports_;
+  net::ListenOptions listen_opts_;
   std::unordered_map<uint64_t, Client*> clients_;
   std::vector<uint64_t> monitors_;
   std::vector<net::Connection*> pending_writes_;

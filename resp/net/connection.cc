@@ -101,7 +101,9 @@ void Connection::OnRead(uv_stream_t* s, ssize_t n, const uv_buf_t* /*buf*/) {
 }
 
 void Connection::Flush() {
-  if (closing_ || writing_ || out_.empty()) {
+  if (closing_ || writing_) return;
+  if (out_.empty()) {
+    if (close_after_reply_) Close();
     return;
   }
   uv_buf_t b = uv_buf_init(out_.data(), static_cast<unsigned>(out_.size()));

