@@ -4,10 +4,16 @@
 // off.
 #include <fmt/format.h>
 #include <malloc.h>
+#if defined(__SANITIZE_ADDRESS__)
+// From the sanitizer runtime's allocator interface (GCC ships no header for it).
+extern "C" size_t __sanitizer_get_current_allocated_bytes();
+extern "C" size_t __sanitizer_get_heap_size();
+#endif
 #include <sys/resource.h>
 #include <sys/utsname.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cctype>
 #include <cstdio>
 #include <ctime>
@@ -55,10 +61,25 @@ std::string Lower(std::string_view s) {
 
 }  // namespace
 
-uint64_t UsedMemory() {
+namespace {
+struct AllocatorStats {
+  uint64_t used;    // bytes handed out and not freed
+  uint64_t active;  // bytes the allocator holds for them, free chunks in its arenas included
+};
+
+AllocatorStats ReadAllocator() {
+#if defined(__SANITIZE_ADDRESS__)
+  // ASan replaces malloc; its own counters are the allocator's accounting then.
+  uint64_t used = __sanitizer_get_current_allocated_bytes();
+  return {used, __sanitizer_get_heap_size()};
+#else
   struct mallinfo2 mi = mallinfo2();
-  return mi.uordblks + mi.hblkhd;
+  return {mi.uordblks + mi.hblkhd, mi.arena + mi.hblkhd};
+#endif
 }
+}  // namespace
+
+uint64_t UsedMemory() { return ReadAllocator().used; }
 
 uint64_t& PeakMemory() {
   static uint64_t peak = 0;
@@ -164,11 +185,28 @@ std::string BuildInfo(Server& server, std::span<const std::string_view> sections
   }
   if (on("memory", true)) {
     section("Memory");
-    uint64_t used = UsedMemory();
+    // The allocator's own accounting (ReadAllocator): used_memory is what it handed out.
+    AllocatorStats alloc = ReadAllocator();
+    uint64_t used = alloc.used;
+    uint64_t active = std::max(alloc.active, used);
     uint64_t& peak = PeakMemory();
     if (used > peak) peak = used;
     uint64_t rss = RssBytes();
     uint64_t sys = TotalSystemMemory();
+    uint64_t clients_mem = 0;
+    server.ForEachClient([&](Client& c) {
+      clients_mem += sizeof(Client) + c.conn().read_buffer().capacity() + c.conn().pending_output();
+    });
+    uint64_t tables = 0;
+    for (int i = 0; i < server.keyspace().databases(); ++i) {
+      tables += server.keyspace().db(i).bucket_count() * sizeof(void*);
+    }
+    uint64_t startup = server.startup_memory();
+    uint64_t overhead = startup + clients_mem + tables;
+    uint64_t dataset = used > overhead ? used - overhead : 0;
+    auto ratio = [](uint64_t a, uint64_t b) {
+      return fmt::format("{:.2f}", b ? static_cast<double>(a) / static_cast<double>(b) : 0.0);
+    };
     field("used_memory", used);
     field("used_memory_human", BytesToHuman(used));
     field("used_memory_rss", rss);
@@ -177,19 +215,49 @@ std::string BuildInfo(Server& server, std::span<const std::string_view> sections
     field("used_memory_peak_human", BytesToHuman(peak));
     field("used_memory_peak_perc",
           fmt::format("{:.2f}%", peak ? 100.0 * static_cast<double>(used) / static_cast<double>(peak) : 0.0));
+    field("used_memory_overhead", overhead);
+    field("used_memory_startup", startup);
+    field("used_memory_dataset", dataset);
+    field("used_memory_dataset_perc",
+          fmt::format("{:.2f}%", used > startup ? 100.0 * static_cast<double>(dataset) /
+                                                      static_cast<double>(used - startup)
+                                                : 0.0));
+    field("allocator_allocated", used);
+    field("allocator_active", active);
+    field("allocator_resident", rss);
     field("total_system_memory", sys);
     field("total_system_memory_human", BytesToHuman(sys));
+    // No scripting engine: its memory is zero.
+    field("used_memory_lua", 0);
+    field("used_memory_vm_eval", 0);
+    field("used_memory_lua_human", "0B");
+    field("used_memory_scripts_eval", 0);
+    field("number_of_cached_scripts", 0);
+    field("number_of_functions", 0);
+    field("number_of_libraries", 0);
+    field("used_memory_vm_functions", 0);
+    field("used_memory_vm_total", 0);
+    field("used_memory_vm_total_human", "0B");
+    field("used_memory_functions", 0);
+    field("used_memory_scripts", 0);
+    field("used_memory_scripts_human", "0B");
     field("maxmemory", cfg.maxmemory);
     field("maxmemory_human", BytesToHuman(static_cast<uint64_t>(cfg.maxmemory)));
     field("maxmemory_policy", server.schema().GetValue("maxmemory-policy").value_or("noeviction"));
-    field("mem_fragmentation_ratio",
-          fmt::format("{:.2f}", used ? static_cast<double>(rss) / static_cast<double>(used) : 0.0));
+    field("allocator_frag_ratio", ratio(active, used));
+    field("allocator_frag_bytes", static_cast<int64_t>(active) - static_cast<int64_t>(used));
+    field("allocator_rss_ratio", ratio(rss, active));
+    field("allocator_rss_bytes", static_cast<int64_t>(rss) - static_cast<int64_t>(active));
+    field("rss_overhead_ratio", "1.00");
+    field("rss_overhead_bytes", 0);
+    field("mem_fragmentation_ratio", ratio(rss, used));
     field("mem_fragmentation_bytes", static_cast<int64_t>(rss) - static_cast<int64_t>(used));
     field("mem_not_counted_for_evict", 0);
     field("mem_replication_backlog", 0);
     field("mem_total_replication_buffers", 0);
     field("mem_clients_slaves", 0);
-    field("mem_clients_normal", 0);
+    field("mem_clients_normal", clients_mem);
+    field("mem_cluster_links", 0);
     field("mem_aof_buffer", 0);
     field("mem_allocator", "libc");
     field("active_defrag_running", 0);
@@ -285,8 +353,8 @@ std::string BuildInfo(Server& server, std::span<const std::string_view> sections
     field("total_writes_processed", st.total_writes_processed);
     field("io_threaded_reads_processed", 0);
     field("io_threaded_writes_processed", 0);
-    field("client_query_buffer_limit_disconnections", st.client_qbuf_limit_disconnections);
-    field("client_output_buffer_limit_disconnections", st.client_outbuf_limit_disconnections);
+    field("reply_buffer_shrinks", 0);
+    field("reply_buffer_expands", 0);
   }
   if (on("replication", true)) {
     section("Replication");

@@ -209,6 +209,7 @@ std::string Server::Start() {
   if (!err.empty()) return err;
   if (listen_opts_.port > 0) ports_.push_back(listen_opts_.port);
   InstallConfigHooks();
+  startup_memory_ = UsedMemory();
   keyspace_.set_lazy_expire_deletes(!is_replica());
   if (is_replica()) {
     config::LogMessage(config::Level::kWarning,

@@ -123,6 +123,7 @@ class Server : public net::ConnectionHandler {
   const std::string& run_id() const { return run_id_; }
   int64_t start_time_ms() const { return start_time_ms_; }
   uint64_t dirty() const { return dirty_; }
+  uint64_t startup_memory() const { return startup_memory_; }
   void add_dirty(uint64_t n) { dirty_ += n; }
   std::deque<SlowlogEntry>& slowlog() { return slowlog_; }
   uint64_t& slowlog_next_id() { return slowlog_next_id_; }
@@ -198,6 +199,7 @@ class Server : public net::ConnectionHandler {
   std::string run_id_;
   int64_t start_time_ms_;
   uint64_t dirty_ = 0;
+  uint64_t startup_memory_ = 0;
   std::deque<SlowlogEntry> slowlog_;
   uint64_t slowlog_next_id_ = 0;
   int64_t pause_until_ms_ = 0;
@@ -210,6 +212,8 @@ class Server : public net::ConnectionHandler {
   uint64_t cron_loops_ = 0;
 };
 
+// Bytes the allocator has handed out and not taken back (glibc mallinfo2).
+uint64_t UsedMemory();
 // INFO text for the given sections ("default", "all", "everything" or names).
 std::string BuildInfo(Server& server, std::span<const std::string_view> sections);
 // CLIENT LIST / CLIENT INFO line for one client.

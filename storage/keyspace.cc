@@ -129,7 +129,7 @@ size_t Keyspace::ActiveExpireCycle(int64_t now, int64_t budget_us) {
     while (db.expires_count() > 0) {
       int expired = 0;
       int sampled = 0;
-      int64_t ttl_sum = 0;
+      double ttl_sum = 0;  // TTLs can be near INT64_MAX: a double cannot overflow
       int ttl_samples = 0;
       for (int i = 0; i < kSample && db.expires_count() > 0; ++i) {
         Entry* e = db.RandomExpiring(rng_);
@@ -140,12 +140,12 @@ size_t Keyspace::ActiveExpireCycle(int64_t now, int64_t budget_us) {
           ++expired;
           ++deleted;
         } else {
-          ttl_sum += e->expire_ms - now;
+          ttl_sum += static_cast<double>(e->expire_ms - now);
           ++ttl_samples;
         }
       }
       if (ttl_samples > 0) {
-        int64_t avg = ttl_sum / ttl_samples;
+        int64_t avg = static_cast<int64_t>(ttl_sum / ttl_samples);
         // Running average as Redis does: weight the old estimate with the new sample.
         db.avg_ttl = db.avg_ttl == 0 ? avg : (db.avg_ttl / 50) * 49 + avg / 50;
       }

@@ -98,6 +98,9 @@ def ping_raw(port: int, host: str = HOST, timeout: float = 0.5) -> bool:
 # Processes
 # --------------------------------------------------------------------------
 
+SANITIZER_MARKERS = ("runtime error:", "ERROR: AddressSanitizer", "ERROR: LeakSanitizer")
+
+
 class Proc:
     """A server process we started. stop() signals only this PID."""
 
@@ -138,7 +141,19 @@ class Proc:
                 except ProcessLookupError:
                     pass
                 self.popen.wait(timeout=5)
+        self.check_sanitizers()
         return self.popen.returncode
+
+    def check_sanitizers(self) -> None:
+        """A sanitizer report in the server's output is a bug even when every reply was right
+        (the sanitizer build keeps running after UBSan reports only if told to; leaks are
+        reported at exit). Fails the test that started the server."""
+        text = self.log_text(limit=200000)
+        for marker in SANITIZER_MARKERS:
+            if marker in text:
+                start = text.index(marker)
+                raise AssertionError(f"sanitizer report from {self.argv[0]}:\n"
+                                     f"{text[max(0, start - 200):start + 3000]}")
 
     def __enter__(self) -> "Proc":
         return self
