@@ -25,6 +25,17 @@ inline uint64_t HashBytes(std::string_view s, uint64_t seed) {
 // Hash seed set once at start-up from a random source (hash flooding resistance).
 uint64_t& DictHashSeed();
 
+// Bucket arrays. Large ones (>= kMmapTableBytes) are mapped directly, so the kernel hands them
+// out zeroed without a memset, and they are given back piecewise: unmapping a 128 MB table in one
+// call takes ~13 ms, which would stall the loop at the end of a rehash. FreeTable queues a large
+// array; ReleaseTables unmaps at most `max_bytes` of the queue per call (called per dict write and
+// from cron). Not thread-safe, like everything on the loop.
+inline constexpr size_t kMmapTableBytes = size_t{1} << 20;
+void* AllocTable(size_t bytes);
+void FreeTable(void* p, size_t bytes);
+size_t ReleaseTables(size_t max_bytes);
+size_t PendingTableBytes();
+
 template <typename Node, typename KeyOf>
 class Dict {
  public:
@@ -32,8 +43,8 @@ class Dict {
   Dict(const Dict&) = delete;
   Dict& operator=(const Dict&) = delete;
   ~Dict() {
-    std::free(t_[0].buckets);
-    std::free(t_[1].buckets);
+    FreeTable(t_[0].buckets, t_[0].size * sizeof(Node*));
+    FreeTable(t_[1].buckets, t_[1].size * sizeof(Node*));
   }
 
   size_t size() const { return t_[0].used + t_[1].used; }
@@ -57,6 +68,7 @@ class Dict {
   // Links a node whose key is not present (the caller checked with Find).
   void Insert(Node* node) {
     if (rehashing()) RehashStep(1);
+    ReleaseTables(kReleasePerWrite);
     ExpandIfNeeded();
     Table& t = rehashing() ? t_[1] : t_[0];
     size_t b = Hash(KeyOf()(*node)) & t.mask();
@@ -112,7 +124,7 @@ class Dict {
       ++rehash_idx_;
     }
     if (t_[0].used == 0) {
-      std::free(t_[0].buckets);
+      FreeTable(t_[0].buckets, t_[0].size * sizeof(Node*));
       t_[0] = t_[1];
       t_[1] = Table{};
       rehash_idx_ = -1;
@@ -201,8 +213,8 @@ class Dict {
   template <typename Fn>
   void Clear(Fn&& free_node) {
     ForEach(free_node);
-    std::free(t_[0].buckets);
-    std::free(t_[1].buckets);
+    FreeTable(t_[0].buckets, t_[0].size * sizeof(Node*));
+    FreeTable(t_[1].buckets, t_[1].size * sizeof(Node*));
     t_[0] = Table{};
     t_[1] = Table{};
     rehash_idx_ = -1;
@@ -218,6 +230,7 @@ class Dict {
 
  private:
   static constexpr size_t kInitialSize = 4;
+  static constexpr size_t kReleasePerWrite = 64 * 1024;  // ~16 pages: tens of microseconds
 
   struct Table {
     Node** buckets = nullptr;
@@ -251,7 +264,7 @@ class Dict {
     size_t size = kInitialSize;
     while (size < n) size *= 2;
     if (size == t_[0].size) return;
-    auto* buckets = static_cast<Node**>(std::calloc(size, sizeof(Node*)));
+    auto* buckets = static_cast<Node**>(AllocTable(size * sizeof(Node*)));
     if (t_[0].size == 0) {
       t_[0] = Table{buckets, size, 0};
       return;

@@ -160,6 +160,8 @@ size_t Keyspace::ActiveExpireCycle(int64_t now, int64_t budget_us) {
 
 void Keyspace::RehashCron(int64_t budget_us) {
   const int64_t start = MonotonicUs();
+  // Give back old bucket arrays a few MB per tick (a write also releases a little each time).
+  ReleaseTables(4u << 20);
   for (auto& db : dbs_) {
     db->ShrinkIfSparse();
     while (db->RehashStep(100)) {
