@@ -1,6 +1,7 @@
 // Server commands (server.c, config.c, debug.c, object.c, slowlog.c): INFO, CONFIG, COMMAND,
 // TIME, SLOWLOG, MONITOR, OBJECT, MEMORY, DEBUG, ROLE, SHUTDOWN.
 #include <fmt/format.h>
+#include <arpa/inet.h>
 #include <malloc.h>
 #include <unistd.h>
 
@@ -16,6 +17,7 @@
 #include "server/command_meta.h"
 #include "server/errors.h"
 #include "server/server.h"
+#include "storage/sha1.h"
 
 namespace tandem::server {
 
@@ -403,6 +405,71 @@ void CmdMemoryPurge(CommandContext& ctx) {
 
 // ---- DEBUG -----------------------------------------------------------------------------------
 
+// Dataset digests exactly as Redis computes them (debug.c), so DEBUG DIGEST compares a tandem
+// dataset with a Redis one, and a replica with its master.
+using Digest = storage::Sha1::Digest;
+
+void XorDigest(Digest& digest, const void* data, size_t len) {
+  storage::Sha1 s;
+  s.Update(data, len);
+  Digest h = s.Final();
+  for (size_t i = 0; i < digest.size(); ++i) digest[i] ^= h[i];
+}
+
+void MixDigest(Digest& digest, const void* data, size_t len) {
+  XorDigest(digest, data, len);
+  storage::Sha1 s;
+  s.Update(digest.data(), digest.size());
+  digest = s.Final();
+}
+
+uint32_t RedisTypeCode(storage::ObjType t) {
+  switch (t) {
+    case storage::ObjType::kString: return 0;
+    case storage::ObjType::kList: return 1;
+    case storage::ObjType::kSet: return 2;
+    case storage::ObjType::kZSet: return 3;
+    case storage::ObjType::kHash: return 4;
+    case storage::ObjType::kStream: return 6;
+  }
+  return 0;
+}
+
+// xorObjectDigest: the value's type, its content, and a marker if it has a TTL.
+void XorObjectDigest(Digest& digest, const Entry& e) {
+  uint32_t type = htonl(RedisTypeCode(e.value.type));
+  MixDigest(digest, &type, sizeof(type));
+  MixDigest(digest, e.value.str.data(), e.value.str.size());
+  if (e.expire_ms >= 0) XorDigest(digest, "!!expire!!", 10);
+}
+
+std::string HexDigest(const Digest& d) {
+  static const char* kHex = "0123456789abcdef";
+  std::string s;
+  for (uint8_t b : d) {
+    s += kHex[b >> 4];
+    s += kHex[b & 15];
+  }
+  return s;
+}
+
+Digest DatasetDigest(storage::Keyspace& ks) {
+  Digest final{};
+  for (int j = 0; j < ks.databases(); ++j) {
+    storage::Db& db = ks.db(j);
+    if (db.size() == 0) continue;
+    uint32_t aux = htonl(static_cast<uint32_t>(j));
+    MixDigest(final, &aux, sizeof(aux));
+    db.ForEach([&](Entry* e) {
+      Digest digest{};
+      MixDigest(digest, e->key.data(), e->key.size());
+      XorObjectDigest(digest, *e);
+      XorDigest(final, digest.data(), digest.size());
+    });
+  }
+  return final;
+}
+
 void CmdDebug(CommandContext& ctx) {
   ProtectedSetting mode = ctx.server.config().enable_debug_command;
   bool local = ctx.client.conn().kind() == net::Connection::Kind::kUnix ||
@@ -458,10 +525,28 @@ void CmdDebug(CommandContext& ctx) {
         storage::EncodingName(e->value.encoding), e->value.str.size() + 1,
         e->lru_seconds & ((1 << 24) - 1), ctx.now_ms / 1000 - e->lru_seconds));
   }
+  if (EqualsIgnoreCase(sub, "digest") && argc == 2) {
+    return ctx.reply().SimpleString(HexDigest(DatasetDigest(ctx.keyspace())));
+  }
+  if (EqualsIgnoreCase(sub, "digest-value") && argc >= 2) {
+    ctx.reply().ArrayHeader(static_cast<int64_t>(argc - 2));
+    for (size_t j = 2; j < argc; ++j) {
+      Digest d{};
+      // LOOKUP_NOTOUCH: a logically expired key reads as absent.
+      Entry* e = ctx.keyspace().Lookup(ctx.db(), ctx.args[j], ctx.now_ms);
+      if (e != nullptr) XorObjectDigest(d, *e);
+      ctx.reply().SimpleString(HexDigest(d));
+    }
+    return;
+  }
   if (EqualsIgnoreCase(sub, "help") && argc == 2) {
     return ReplyHelpLines(
         ctx, "DEBUG",
-        {"OBJECT <key>", "    Show low level info about the `key` and associated value.",
+        {"DIGEST",
+         "    Output a hex signature representing the current DB content.",
+         "DIGEST-VALUE <key> [<key> ...]",
+         "    Output a hex signature of the values of all the specified keys.",
+         "OBJECT <key>", "    Show low level info about the `key` and associated value.",
          "POPULATE <count> [<prefix>] [<size>]",
          "    Create <count> string keys named key:<num>. If <prefix> is specified then",
          "    it is used instead of the 'key' prefix. These are not propagated to",

@@ -133,3 +133,26 @@ TEST_CASE("value: string encodings follow tryObjectEncoding") {
   CHECK(Value::String(std::string(44, 'x')).encoding == Encoding::kEmbstr);
   CHECK(Value::String(std::string(45, 'x')).encoding == Encoding::kRaw);
 }
+
+#include "storage/sha1.h"
+
+TEST_CASE("sha1: FIPS 180 test vectors") {
+  auto hex = [](const tandem::storage::Sha1::Digest& d) {
+    static const char* k = "0123456789abcdef";
+    std::string s;
+    for (uint8_t b : d) {
+      s += k[b >> 4];
+      s += k[b & 15];
+    }
+    return s;
+  };
+  CHECK(hex(tandem::storage::Sha1::Of("abc")) == "a9993e364706816aba3e25717850c26c9cd0d89d");
+  CHECK(hex(tandem::storage::Sha1::Of("")) == "da39a3ee5e6b4b0d3255bfef95601890afd80709");
+  CHECK(hex(tandem::storage::Sha1::Of(
+            "abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq")) ==
+        "84983e441c3bd26ebaae4aa1f95129e5e54670f1");
+  tandem::storage::Sha1 million;
+  std::string a(1000, 'a');
+  for (int i = 0; i < 1000; ++i) million.Update(a.data(), a.size());
+  CHECK(hex(million.Final()) == "34aa973cd4c4daa4f61eeb2bdbad27316534016f");
+}
