@@ -17,8 +17,8 @@ using tandem::resp::ParseResult;
 std::string Pipeline(int n) {
   std::string s;
   for (int i = 0; i < n; ++i) {
-    s += "*3\r\n$3\r\nSET\r\n$10\r\nkey:" + std::to_string(100000 + i) +
-         "\r\n$100\r\n" + std::string(100, 'x') + "\r\n";
+    s += "*3\r\n$3\r\nSET\r\n$10\r\nkey:" + std::to_string(100000 + i) + "\r\n$100\r\n" +
+         std::string(100, 'x') + "\r\n";
   }
   return s;
 }

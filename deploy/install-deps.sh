@@ -2,7 +2,7 @@
 # Installs what tandem needs to build, test and benchmark on Debian 12, from Debian's packages.
 # Idempotent: a machine that already has everything only pays for one dpkg query.
 set -euo pipefail
-pkgs=(cmake ninja-build g++ clang libclang-rt-14-dev pkg-config
+pkgs=(cmake ninja-build g++ clang clang-format libclang-rt-14-dev pkg-config git
       libuv1-dev libfmt-dev libtomlplusplus-dev doctest-dev libbenchmark-dev
       redis-server redis-tools python3 python3-pytest python3-redis)
 missing=()

@@ -27,17 +27,17 @@ class ReplyBuilder {
   void Error(std::string_view msg);
   void Integer(int64_t v);
   void Bulk(std::string_view s);
-  void BulkInteger(int64_t v);             // an integer sent as a bulk string
-  void Null();                             // RESP2 $-1, RESP3 _
-  void NullArray();                        // RESP2 *-1, RESP3 _
+  void BulkInteger(int64_t v);  // an integer sent as a bulk string
+  void Null();                  // RESP2 $-1, RESP3 _
+  void NullArray();             // RESP2 *-1, RESP3 _
   void ArrayHeader(int64_t n);
-  void MapHeader(int64_t n);               // RESP3 %n, RESP2 *2n
-  void SetHeader(int64_t n);               // RESP3 ~n, RESP2 *n
-  void PushHeader(int64_t n);              // RESP3 >n, RESP2 *n
-  void Double(double d);                   // RESP3 ,d, RESP2 bulk "%.17g" (inf / -inf)
-  void Bool(bool b);                       // RESP3 #t/#f, RESP2 :1/:0
+  void MapHeader(int64_t n);   // RESP3 %n, RESP2 *2n
+  void SetHeader(int64_t n);   // RESP3 ~n, RESP2 *n
+  void PushHeader(int64_t n);  // RESP3 >n, RESP2 *n
+  void Double(double d);       // RESP3 ,d, RESP2 bulk "%.17g" (inf / -inf)
+  void Bool(bool b);           // RESP3 #t/#f, RESP2 :1/:0
   void Verbatim(std::string_view s, std::string_view format = "txt");  // RESP3 =, RESP2 bulk
-  void BigNumber(std::string_view digits);  // RESP3 (, RESP2 bulk
+  void BigNumber(std::string_view digits);                             // RESP3 (, RESP2 bulk
   void EmptyArray() { Raw("*0\r\n"); }
   void Raw(std::string_view bytes) { out_->append(bytes); }
 

@@ -15,9 +15,9 @@
 
 namespace tandem::resp {
 
-inline constexpr size_t kInlineMaxSize = 64 * 1024;          // PROTO_INLINE_MAX_SIZE
-inline constexpr int64_t kDefaultMaxBulkLen = 512LL << 20;    // proto-max-bulk-len default
-inline constexpr int64_t kUnauthMaxArgs = 10;                 // before AUTH, as Redis 7.0.15
+inline constexpr size_t kInlineMaxSize = 64 * 1024;         // PROTO_INLINE_MAX_SIZE
+inline constexpr int64_t kDefaultMaxBulkLen = 512LL << 20;  // proto-max-bulk-len default
+inline constexpr int64_t kUnauthMaxArgs = 10;               // before AUTH, as Redis 7.0.15
 inline constexpr int64_t kUnauthMaxBulk = 16384;
 
 struct ParserLimits {

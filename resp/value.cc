@@ -182,12 +182,22 @@ void WriteValue(const Value& v, ReplyBuilder& out) {
     for (const Value& e : v.elements) WriteValue(e, out);
   };
   switch (v.type) {
-    case Type::kSimpleString: out.SimpleString(v.str); break;
+    case Type::kSimpleString:
+      out.SimpleString(v.str);
+      break;
     case Type::kError:
-    case Type::kBlobError: out.Error(v.str); break;
-    case Type::kInteger: out.Integer(v.integer); break;
-    case Type::kBulk: out.Bulk(v.str); break;
-    case Type::kNull: out.Null(); break;
+    case Type::kBlobError:
+      out.Error(v.str);
+      break;
+    case Type::kInteger:
+      out.Integer(v.integer);
+      break;
+    case Type::kBulk:
+      out.Bulk(v.str);
+      break;
+    case Type::kNull:
+      out.Null();
+      break;
     case Type::kDouble: {
       if (out.protocol() >= 3) {
         out.Raw(",");
@@ -198,13 +208,28 @@ void WriteValue(const Value& v, ReplyBuilder& out) {
       }
       break;
     }
-    case Type::kBool: out.Bool(v.integer != 0); break;
-    case Type::kBigNumber: out.BigNumber(v.str); break;
-    case Type::kVerbatim: out.Verbatim(v.str.size() >= 4 ? std::string_view(v.str).substr(4) : v.str,
-                                       std::string_view(v.str).substr(0, 3)); break;
-    case Type::kArray: out.ArrayHeader(static_cast<int64_t>(v.elements.size())); children(); break;
-    case Type::kSet: out.SetHeader(static_cast<int64_t>(v.elements.size())); children(); break;
-    case Type::kPush: out.PushHeader(static_cast<int64_t>(v.elements.size())); children(); break;
+    case Type::kBool:
+      out.Bool(v.integer != 0);
+      break;
+    case Type::kBigNumber:
+      out.BigNumber(v.str);
+      break;
+    case Type::kVerbatim:
+      out.Verbatim(v.str.size() >= 4 ? std::string_view(v.str).substr(4) : v.str,
+                   std::string_view(v.str).substr(0, 3));
+      break;
+    case Type::kArray:
+      out.ArrayHeader(static_cast<int64_t>(v.elements.size()));
+      children();
+      break;
+    case Type::kSet:
+      out.SetHeader(static_cast<int64_t>(v.elements.size()));
+      children();
+      break;
+    case Type::kPush:
+      out.PushHeader(static_cast<int64_t>(v.elements.size()));
+      children();
+      break;
     case Type::kMap:
     case Type::kAttribute:
       out.MapHeader(static_cast<int64_t>(v.elements.size() / 2));

@@ -129,7 +129,9 @@ void CmdHello(CommandContext& ctx) {
 // CLIENT
 // ------------------------------------------------------------------------------------------
 
-void CmdClientId(CommandContext& ctx) { ctx.reply().Integer(static_cast<int64_t>(ctx.client.id())); }
+void CmdClientId(CommandContext& ctx) {
+  ctx.reply().Integer(static_cast<int64_t>(ctx.client.id()));
+}
 
 void CmdClientSetname(CommandContext& ctx) {
   std::string_view name = ctx.args[2];
@@ -153,11 +155,16 @@ std::string_view ClientTypeName(const Client& c) {
 }
 
 bool ParseClientType(std::string_view s, std::string& out) {
-  if (EqualsIgnoreCase(s, "normal")) out = "normal";
-  else if (EqualsIgnoreCase(s, "replica") || EqualsIgnoreCase(s, "slave")) out = "replica";
-  else if (EqualsIgnoreCase(s, "pubsub")) out = "pubsub";
-  else if (EqualsIgnoreCase(s, "master")) out = "master";
-  else return false;
+  if (EqualsIgnoreCase(s, "normal"))
+    out = "normal";
+  else if (EqualsIgnoreCase(s, "replica") || EqualsIgnoreCase(s, "slave"))
+    out = "replica";
+  else if (EqualsIgnoreCase(s, "pubsub"))
+    out = "pubsub";
+  else if (EqualsIgnoreCase(s, "master"))
+    out = "master";
+  else
+    return false;
   return true;
 }
 
@@ -241,9 +248,12 @@ void CmdClientKill(CommandContext& ctx) {
       user = val;
       if (user != "default") return ctx.Error(fmt::format("ERR No such user '{}'", val));
     } else if (EqualsIgnoreCase(opt, "skipme")) {
-      if (EqualsIgnoreCase(val, "yes")) skipme = true;
-      else if (EqualsIgnoreCase(val, "no")) skipme = false;
-      else return ctx.Error(err::kSyntax);
+      if (EqualsIgnoreCase(val, "yes"))
+        skipme = true;
+      else if (EqualsIgnoreCase(val, "no"))
+        skipme = false;
+      else
+        return ctx.Error(err::kSyntax);
     } else {
       return ctx.Error(err::kSyntax);
     }
@@ -269,8 +279,10 @@ void CmdClientPause(CommandContext& ctx) {
   }
   bool writes_only = false;
   if (ctx.args.size() == 4) {
-    if (EqualsIgnoreCase(ctx.args[3], "write")) writes_only = true;
-    else if (!EqualsIgnoreCase(ctx.args[3], "all")) return ctx.Error(err::kSyntax);
+    if (EqualsIgnoreCase(ctx.args[3], "write"))
+      writes_only = true;
+    else if (!EqualsIgnoreCase(ctx.args[3], "all"))
+      return ctx.Error(err::kSyntax);
   } else if (ctx.args.size() > 4) {
     return ctx.Error(err::kSyntax);
   }
@@ -327,10 +339,14 @@ void CmdClientHelp(CommandContext& ctx) {
              "    Enable/disable tracking of the keys for next command in OPTIN/OPTOUT modes.",
              "GETREDIR",
              "    Return the client ID we are redirecting to when tracking is enabled.",
-             "GETNAME", "    Return the name of the current connection.", "ID",
-             "    Return the ID of the current connection.", "INFO",
+             "GETNAME",
+             "    Return the name of the current connection.",
+             "ID",
+             "    Return the ID of the current connection.",
+             "INFO",
              "    Return information about the current client connection.",
-             "KILL <ip:port>", "    Kill connection made from <ip:port>.",
+             "KILL <ip:port>",
+             "    Kill connection made from <ip:port>.",
              "KILL <option> <value> [<option> <value> [...]]",
              "    Kill connections. Options are:",
              "    * ADDR (<ip:port>|<unixsocket>:0)",
@@ -338,26 +354,31 @@ void CmdClientHelp(CommandContext& ctx) {
              "    * LADDR (<ip:port>|<unixsocket>:0)",
              "      Kill connections made to specified local address",
              "    * TYPE (NORMAL|MASTER|REPLICA|PUBSUB)",
-             "      Kill connections by type.", "    * USER <username>",
+             "      Kill connections by type.",
+             "    * USER <username>",
              "      Kill connections authenticated by <username>.",
              "    * SKIPME (YES|NO)",
              "      Skip killing current connection (default: yes).",
              "LIST [options ...]",
              "    Return information about client connections. Options:",
              "    * TYPE (NORMAL|MASTER|REPLICA|PUBSUB)",
-             "      Return clients of specified type.", "UNPAUSE",
+             "      Return clients of specified type.",
+             "UNPAUSE",
              "    Stop the current client pause, resuming traffic.",
              "PAUSE <timeout> [WRITE|ALL]",
              "    Suspend all, or just write, clients for <timeout> milliseconds.",
              "REPLY (ON|OFF|SKIP)",
              "    Control the replies sent to the current connection.",
-             "SETNAME <name>", "    Assign the name <name> to the current connection.",
+             "SETNAME <name>",
+             "    Assign the name <name> to the current connection.",
              "UNBLOCK <clientid> [TIMEOUT|ERROR]",
              "    Unblock the specified blocked client.",
              "TRACKING (ON|OFF) [REDIRECT <id>] [BCAST] [PREFIX <prefix> [...]]",
              "         [OPTIN] [OPTOUT] [NOLOOP]",
-             "    Control server assisted client side caching.", "TRACKINGINFO",
-             "    Report tracking status for the current connection.", "NO-EVICT (ON|OFF)",
+             "    Control server assisted client side caching.",
+             "TRACKINGINFO",
+             "    Report tracking status for the current connection.",
+             "NO-EVICT (ON|OFF)",
              "    Protect current client connection from eviction."});
 }
 
@@ -365,24 +386,23 @@ void CmdClientHelp(CommandContext& ctx) {
 
 void RegisterConnectionCommands(CommandTable& t) {
   constexpr uint32_t kConn = kCmdNoscript | kCmdLoading | kCmdStale;
-  t.Add({"ping", -1, kCmdFast | kCmdSentinel, 0, 0, 0, CmdPing, "@fast @connection",
-         "connection", "Ping the server", "1.0.0"});
+  t.Add({"ping", -1, kCmdFast | kCmdSentinel, 0, 0, 0, CmdPing, "@fast @connection", "connection",
+         "Ping the server", "1.0.0"});
   t.Add({"echo", 2, kCmdFast, 0, 0, 0, CmdEcho, "@fast @connection", "connection",
          "Echo the given string", "1.0.0"});
   t.Add({"quit", -1, kCmdAllowBusy | kCmdNoAuth | kConn | kCmdFast, 0, 0, 0, CmdQuit,
          "@fast @connection", "connection", "Close the connection", "1.0.0"});
-  t.Add({"auth", -2, kConn | kCmdFast | kCmdNoAuth | kCmdSentinel | kCmdAllowBusy, 0, 0, 0,
-         CmdAuth, "@fast @connection", "connection", "Authenticate to the server", "1.0.0",
-         "O(N)"});
+  t.Add({"auth", -2, kConn | kCmdFast | kCmdNoAuth | kCmdSentinel | kCmdAllowBusy, 0, 0, 0, CmdAuth,
+         "@fast @connection", "connection", "Authenticate to the server", "1.0.0", "O(N)"});
   t.Add({"hello", -1, kConn | kCmdFast | kCmdNoAuth | kCmdSentinel | kCmdAllowBusy, 0, 0, 0,
          CmdHello, "@fast @connection", "connection", "Handshake with Redis", "6.0.0"});
   Command* client = t.Add({"client", -2, kCmdSentinel, 0, 0, 0, nullptr, "@slow", "connection",
-                           "A container for client connection commands", "2.4.0", "Depends on "
+                           "A container for client connection commands", "2.4.0",
+                           "Depends on "
                            "subcommand."});
   constexpr uint32_t kSub = kConn | kCmdSentinel;
-  t.AddSubcommand(client, {"id", 2, kSub, 0, 0, 0, CmdClientId, "@slow @connection",
-                           "connection", "Returns the client ID for the current connection",
-                           "5.0.0"});
+  t.AddSubcommand(client, {"id", 2, kSub, 0, 0, 0, CmdClientId, "@slow @connection", "connection",
+                           "Returns the client ID for the current connection", "5.0.0"});
   t.AddSubcommand(client, {"setname", 3, kSub, 0, 0, 0, CmdClientSetname, "@slow @connection",
                            "connection", "Set the current connection name", "2.6.9"});
   t.AddSubcommand(client, {"getname", 2, kSub, 0, 0, 0, CmdClientGetname, "@slow @connection",
@@ -390,10 +410,9 @@ void RegisterConnectionCommands(CommandTable& t) {
   t.AddSubcommand(client, {"list", -2, kCmdAdmin | kSub, 0, 0, 0, CmdClientList,
                            "@admin @slow @dangerous @connection", "connection",
                            "Get the list of client connections", "2.4.0", "O(N)"});
-  t.AddSubcommand(client, {"info", 2, kSub, 0, 0, 0, CmdClientInfo, "@slow @connection",
-                           "connection",
-                           "Returns information about the current client connection.",
-                           "6.2.0"});
+  t.AddSubcommand(client,
+                  {"info", 2, kSub, 0, 0, 0, CmdClientInfo, "@slow @connection", "connection",
+                   "Returns information about the current client connection.", "6.2.0"});
   t.AddSubcommand(client, {"kill", -3, kCmdAdmin | kSub, 0, 0, 0, CmdClientKill,
                            "@admin @slow @dangerous @connection", "connection",
                            "Kill the connection of a client", "2.4.0", "O(N)"});
@@ -403,9 +422,9 @@ void RegisterConnectionCommands(CommandTable& t) {
   t.AddSubcommand(client, {"unpause", 2, kCmdAdmin | kSub, 0, 0, 0, CmdClientUnpause,
                            "@admin @slow @dangerous @connection", "connection",
                            "Resume processing of clients that were paused", "6.2.0", "O(N)"});
-  t.AddSubcommand(client, {"reply", 3, kSub, 0, 0, 0, CmdClientReply, "@slow @connection",
-                           "connection", "Instruct the server whether to reply to commands",
-                           "3.2.0"});
+  t.AddSubcommand(client,
+                  {"reply", 3, kSub, 0, 0, 0, CmdClientReply, "@slow @connection", "connection",
+                   "Instruct the server whether to reply to commands", "3.2.0"});
   t.AddSubcommand(client, {"no-evict", 3, kCmdAdmin | kSub, 0, 0, 0, CmdClientNoEvict,
                            "@admin @slow @dangerous @connection", "connection",
                            "Set client eviction mode for the current connection", "7.0.0"});

@@ -222,11 +222,16 @@ void ExpireGeneric(CommandContext& ctx, int64_t basetime, bool seconds) {
   unsigned flags = 0;
   for (size_t j = 3; j < ctx.args.size(); ++j) {
     std::string_view o = ctx.args[j];
-    if (EqualsIgnoreCase(o, "nx")) flags |= kNx;
-    else if (EqualsIgnoreCase(o, "xx")) flags |= kXx;
-    else if (EqualsIgnoreCase(o, "gt")) flags |= kGt;
-    else if (EqualsIgnoreCase(o, "lt")) flags |= kLt;
-    else return ctx.Error(fmt::format("ERR Unsupported option {}", o));
+    if (EqualsIgnoreCase(o, "nx"))
+      flags |= kNx;
+    else if (EqualsIgnoreCase(o, "xx"))
+      flags |= kXx;
+    else if (EqualsIgnoreCase(o, "gt"))
+      flags |= kGt;
+    else if (EqualsIgnoreCase(o, "lt"))
+      flags |= kLt;
+    else
+      return ctx.Error(fmt::format("ERR Unsupported option {}", o));
   }
   if ((flags & kNx) && (flags & (kXx | kGt | kLt))) {
     return ctx.Error("ERR NX and XX, GT or LT options at the same time are not compatible");
@@ -352,39 +357,41 @@ void RegisterKeyCommands(CommandTable& t) {
   constexpr uint32_t kRF = kCmdReadonly | kCmdFast;
   t.Add({"del", -2, kCmdWrite, 1, -1, 1, CmdDel, "@keyspace @write @slow", "generic",
          "Delete a key", "1.0.0", "O(N)"});
-  t.Add({"unlink", -2, kCmdWrite | kCmdFast, 1, -1, 1, CmdDel, "@keyspace @write @fast",
-         "generic", "Delete a key asynchronously in another thread. Otherwise it is just as DEL, "
-         "but non blocking.", "4.0.0", "O(1)"});
+  t.Add({"unlink", -2, kCmdWrite | kCmdFast, 1, -1, 1, CmdDel, "@keyspace @write @fast", "generic",
+         "Delete a key asynchronously in another thread. Otherwise it is just as DEL, "
+         "but non blocking.",
+         "4.0.0", "O(1)"});
   t.Add({"exists", -2, kRF, 1, -1, 1, CmdExists, "@keyspace @read @fast", "generic",
          "Determine if a key exists", "1.0.0", "O(N)"});
   t.Add({"touch", -2, kRF, 1, -1, 1, CmdTouch, "@keyspace @read @fast", "generic",
          "Alters the last access time of a key(s). Returns the number of existing keys "
-         "specified.", "3.2.1", "O(N)"});
+         "specified.",
+         "3.2.1", "O(N)"});
   t.Add({"type", 2, kRF, 1, 1, 1, CmdType, "@keyspace @read @fast", "generic",
          "Determine the type stored at key", "1.0.0"});
-  t.Add({"keys", 2, kCmdReadonly, 0, 0, 0, CmdKeys, "@keyspace @read @slow @dangerous",
-         "generic", "Find all keys matching the given pattern", "1.0.0", "O(N)"});
+  t.Add({"keys", 2, kCmdReadonly, 0, 0, 0, CmdKeys, "@keyspace @read @slow @dangerous", "generic",
+         "Find all keys matching the given pattern", "1.0.0", "O(N)"});
   t.Add({"scan", -2, kCmdReadonly, 0, 0, 0, CmdScan, "@keyspace @read @slow", "generic",
          "Incrementally iterate the keys space", "2.8.0"});
-  t.Add({"randomkey", 1, kCmdReadonly, 0, 0, 0, CmdRandomkey, "@keyspace @read @slow",
-         "generic", "Return a random key from the keyspace", "1.0.0"});
+  t.Add({"randomkey", 1, kCmdReadonly, 0, 0, 0, CmdRandomkey, "@keyspace @read @slow", "generic",
+         "Return a random key from the keyspace", "1.0.0"});
   t.Add({"rename", 3, kCmdWrite, 1, 2, 1, CmdRename, "@keyspace @write @slow", "generic",
          "Rename a key", "1.0.0"});
   t.Add({"renamenx", 3, kCmdWrite | kCmdFast, 1, 2, 1, CmdRenamenx, "@keyspace @write @fast",
          "generic", "Rename a key, only if the new key does not exist", "1.0.0"});
   t.Add({"move", 3, kCmdWrite | kCmdFast, 1, 1, 1, CmdMove, "@keyspace @write @fast", "generic",
          "Move a key to another database", "1.0.0"});
-  t.Add({"copy", -3, kCmdWrite | kCmdDenyOom, 1, 2, 1, CmdCopy, "@keyspace @write @slow",
-         "generic", "Copy a key", "6.2.0", "O(N)"});
+  t.Add({"copy", -3, kCmdWrite | kCmdDenyOom, 1, 2, 1, CmdCopy, "@keyspace @write @slow", "generic",
+         "Copy a key", "6.2.0", "O(N)"});
   t.Add({"expire", -3, kCmdWrite | kCmdFast, 1, 1, 1, CmdExpire, "@keyspace @write @fast",
          "generic", "Set a key's time to live in seconds", "1.0.0"});
   t.Add({"pexpire", -3, kCmdWrite | kCmdFast, 1, 1, 1, CmdPexpire, "@keyspace @write @fast",
          "generic", "Set a key's time to live in milliseconds", "2.6.0"});
   t.Add({"expireat", -3, kCmdWrite | kCmdFast, 1, 1, 1, CmdExpireat, "@keyspace @write @fast",
          "generic", "Set the expiration for a key as a UNIX timestamp", "1.2.0"});
-  t.Add({"pexpireat", -3, kCmdWrite | kCmdFast, 1, 1, 1, CmdPexpireat,
-         "@keyspace @write @fast", "generic",
-         "Set the expiration for a key as a UNIX timestamp specified in milliseconds", "2.6.0"});
+  t.Add({"pexpireat", -3, kCmdWrite | kCmdFast, 1, 1, 1, CmdPexpireat, "@keyspace @write @fast",
+         "generic", "Set the expiration for a key as a UNIX timestamp specified in milliseconds",
+         "2.6.0"});
   t.Add({"ttl", 2, kRF, 1, 1, 1, CmdTtl, "@keyspace @read @fast", "generic",
          "Get the time to live for a key in seconds", "1.0.0"});
   t.Add({"pttl", 2, kRF, 1, 1, 1, CmdPttl, "@keyspace @read @fast", "generic",
@@ -395,12 +402,13 @@ void RegisterKeyCommands(CommandTable& t) {
          "Get the expiration Unix timestamp for a key in milliseconds", "7.0.0"});
   t.Add({"persist", 2, kCmdWrite | kCmdFast, 1, 1, 1, CmdPersist, "@keyspace @write @fast",
          "generic", "Remove the expiration from a key", "2.2.0"});
-  t.Add({"select", 2, kCmdLoading | kCmdStale | kCmdFast, 0, 0, 0, CmdSelect,
-         "@keyspace @fast", "connection", "Change the selected database for the current "
-         "connection", "1.0.0"});
-  t.Add({"swapdb", 3, kCmdWrite | kCmdFast, 0, 0, 0, CmdSwapdb,
-         "@keyspace @write @fast @dangerous", "server", "Swaps two Redis databases", "4.0.0",
-         "O(N)"});
+  t.Add({"select", 2, kCmdLoading | kCmdStale | kCmdFast, 0, 0, 0, CmdSelect, "@keyspace @fast",
+         "connection",
+         "Change the selected database for the current "
+         "connection",
+         "1.0.0"});
+  t.Add({"swapdb", 3, kCmdWrite | kCmdFast, 0, 0, 0, CmdSwapdb, "@keyspace @write @fast @dangerous",
+         "server", "Swaps two Redis databases", "4.0.0", "O(N)"});
   t.Add({"dbsize", 1, kRF, 0, 0, 0, CmdDbsize, "@keyspace @read @fast", "server",
          "Return the number of keys in the selected database", "1.0.0"});
   t.Add({"flushdb", -1, kCmdWrite, 0, 0, 0, CmdFlushdb, "@keyspace @write @slow @dangerous",

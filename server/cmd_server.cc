@@ -1,7 +1,7 @@
 // Server commands (server.c, config.c, debug.c, object.c, slowlog.c): INFO, CONFIG, COMMAND,
 // TIME, SLOWLOG, MONITOR, OBJECT, MEMORY, DEBUG, ROLE, SHUTDOWN.
-#include <fmt/format.h>
 #include <arpa/inet.h>
+#include <fmt/format.h>
 #include <malloc.h>
 #include <unistd.h>
 
@@ -65,7 +65,8 @@ void CmdConfigRewrite(CommandContext& ctx) {
   if (file.empty()) return ctx.Error("ERR The server is running without a config file");
   auto r = ctx.server.schema().Rewrite(file);
   if (!r) {
-    config::LogMessage(config::Level::kWarning, fmt::format("CONFIG REWRITE failed: {}", r.error()));
+    config::LogMessage(config::Level::kWarning,
+                       fmt::format("CONFIG REWRITE failed: {}", r.error()));
     return ctx.Error(fmt::format("ERR Rewriting config file: {}", r.error()));
   }
   config::LogMessage(config::Level::kNotice, "CONFIG REWRITE executed with success.");
@@ -81,12 +82,12 @@ void CmdConfigResetstat(CommandContext& ctx) {
 }
 
 void CmdConfigHelp(CommandContext& ctx) {
-  ReplyHelpLines(ctx, "CONFIG",
-                 {"GET <pattern>",
-                  "    Return parameters matching the glob-like <pattern> and their values.",
-                  "SET <directive> <value>", "    Set the configuration <directive> to <value>.",
-                  "RESETSTAT", "    Reset statistics reported by the INFO command.", "REWRITE",
-                  "    Rewrite the configuration file."});
+  ReplyHelpLines(
+      ctx, "CONFIG",
+      {"GET <pattern>", "    Return parameters matching the glob-like <pattern> and their values.",
+       "SET <directive> <value>", "    Set the configuration <directive> to <value>.", "RESETSTAT",
+       "    Reset statistics reported by the INFO command.", "REWRITE",
+       "    Rewrite the configuration file."});
 }
 
 // ---- COMMAND ---------------------------------------------------------------------------------
@@ -349,18 +350,17 @@ void CmdObjectFreq(CommandContext& ctx) {
 }
 
 void CmdObjectHelp(CommandContext& ctx) {
-  ReplyHelpLines(
-      ctx, "OBJECT",
-      {"ENCODING <key>",
-       "    Return the kind of internal representation used in order to store the value",
-       "    associated with a <key>.", "FREQ <key>",
-       "    Return the access frequency index of the <key>. The returned integer is",
-       "    proportional to the logarithm of the recent access frequency of the key.",
-       "IDLETIME <key>",
-       "    Return the idle time of the <key>, that is the approximated number of",
-       "    seconds elapsed since the last access to the key.", "REFCOUNT <key>",
-       "    Return the number of references of the value associated with the specified",
-       "    <key>."});
+  ReplyHelpLines(ctx, "OBJECT",
+                 {"ENCODING <key>",
+                  "    Return the kind of internal representation used in order to store the value",
+                  "    associated with a <key>.", "FREQ <key>",
+                  "    Return the access frequency index of the <key>. The returned integer is",
+                  "    proportional to the logarithm of the recent access frequency of the key.",
+                  "IDLETIME <key>",
+                  "    Return the idle time of the <key>, that is the approximated number of",
+                  "    seconds elapsed since the last access to the key.", "REFCOUNT <key>",
+                  "    Return the number of references of the value associated with the specified",
+                  "    <key>."});
 }
 
 size_t Usable(size_t n) { return n == 0 ? 0 : (n + 15) / 16 * 16; }
@@ -425,12 +425,18 @@ void MixDigest(Digest& digest, const void* data, size_t len) {
 
 uint32_t RedisTypeCode(storage::ObjType t) {
   switch (t) {
-    case storage::ObjType::kString: return 0;
-    case storage::ObjType::kList: return 1;
-    case storage::ObjType::kSet: return 2;
-    case storage::ObjType::kZSet: return 3;
-    case storage::ObjType::kHash: return 4;
-    case storage::ObjType::kStream: return 6;
+    case storage::ObjType::kString:
+      return 0;
+    case storage::ObjType::kList:
+      return 1;
+    case storage::ObjType::kSet:
+      return 2;
+    case storage::ObjType::kZSet:
+      return 3;
+    case storage::ObjType::kHash:
+      return 4;
+    case storage::ObjType::kStream:
+      return 6;
   }
   return 0;
 }
@@ -542,25 +548,24 @@ void CmdDebug(CommandContext& ctx) {
   if (EqualsIgnoreCase(sub, "help") && argc == 2) {
     return ReplyHelpLines(
         ctx, "DEBUG",
-        {"DIGEST",
-         "    Output a hex signature representing the current DB content.",
+        {"DIGEST", "    Output a hex signature representing the current DB content.",
          "DIGEST-VALUE <key> [<key> ...]",
-         "    Output a hex signature of the values of all the specified keys.",
-         "OBJECT <key>", "    Show low level info about the `key` and associated value.",
+         "    Output a hex signature of the values of all the specified keys.", "OBJECT <key>",
+         "    Show low level info about the `key` and associated value.",
          "POPULATE <count> [<prefix>] [<size>]",
          "    Create <count> string keys named key:<num>. If <prefix> is specified then",
          "    it is used instead of the 'key' prefix. These are not propagated to",
          "    replicas. Cluster slots are not respected so keys not belonging to the",
-         "    current node can be created in cluster mode.",
-         "SET-ACTIVE-EXPIRE <0|1>",
+         "    current node can be created in cluster mode.", "SET-ACTIVE-EXPIRE <0|1>",
          "    Setting it to 0 disables expiring keys in background when they are not",
          "    accessed (otherwise the Redis behavior). Setting it to 1 reenables back the",
-         "    default.",
-         "SLEEP <seconds>", "    Stop the server for <seconds>. Decimals allowed."});
+         "    default.", "SLEEP <seconds>",
+         "    Stop the server for <seconds>. Decimals allowed."});
   }
-  ctx.Error(fmt::format("ERR Unknown subcommand or wrong number of arguments for '{}'. Try DEBUG "
-                        "HELP.",
-                        sub.substr(0, 128)));
+  ctx.Error(
+      fmt::format("ERR Unknown subcommand or wrong number of arguments for '{}'. Try DEBUG "
+                  "HELP.",
+                  sub.substr(0, 128)));
 }
 
 // ---- SHUTDOWN --------------------------------------------------------------------------------
@@ -571,19 +576,25 @@ void CmdShutdown(CommandContext& ctx) {
   bool abort = false;
   for (size_t i = 1; i < ctx.args.size(); ++i) {
     std::string_view a = ctx.args[i];
-    if (EqualsIgnoreCase(a, "nosave")) nosave = true;
-    else if (EqualsIgnoreCase(a, "save")) save = true;
-    else if (EqualsIgnoreCase(a, "now") || EqualsIgnoreCase(a, "force")) continue;
-    else if (EqualsIgnoreCase(a, "abort")) abort = true;
-    else return ctx.Error(err::kSyntax);
+    if (EqualsIgnoreCase(a, "nosave"))
+      nosave = true;
+    else if (EqualsIgnoreCase(a, "save"))
+      save = true;
+    else if (EqualsIgnoreCase(a, "now") || EqualsIgnoreCase(a, "force"))
+      continue;
+    else if (EqualsIgnoreCase(a, "abort"))
+      abort = true;
+    else
+      return ctx.Error(err::kSyntax);
   }
   if ((abort && ctx.args.size() != 2) || (save && nosave)) return ctx.Error(err::kSyntax);
   if (abort) return ctx.Error("ERR No shutdown in progress.");
   if (save) {
     // An explicit SAVE needs RDB persistence, which this build does not have yet: refuse,
     // as Redis refuses a shutdown whose save fails.
-    config::LogMessage(config::Level::kWarning,
-                "SHUTDOWN SAVE requested but RDB persistence is not available in this build.");
+    config::LogMessage(
+        config::Level::kWarning,
+        "SHUTDOWN SAVE requested but RDB persistence is not available in this build.");
     return ctx.Error("ERR Errors trying to SHUTDOWN. Check logs.");
   }
   ctx.server.Shutdown("SHUTDOWN command");
@@ -593,28 +604,25 @@ void CmdShutdown(CommandContext& ctx) {
 
 void RegisterServerCommands(CommandTable& t) {
   constexpr uint32_t kAdm = kCmdAdmin | kCmdNoscript | kCmdLoading | kCmdStale;
-  t.Add({"info", -1, kCmdLoading | kCmdStale | kCmdSentinel, 0, 0, 0, CmdInfo,
-         "@slow @dangerous", "server", "Get information and statistics about the server",
-         "1.0.0", "O(1)"});
-  Command* config = t.Add({"config", -2, 0, 0, 0, 0, nullptr, "@slow", "server",
-                           "A container for server configuration commands", "2.0.0",
-                           "Depends on subcommand."});
-  t.AddSubcommand(config, {"get", -3, kAdm, 0, 0, 0, CmdConfigGet,
-                           "@admin @slow @dangerous", "server",
-                           "Get the values of configuration parameters", "2.0.0", "O(N)"});
-  t.AddSubcommand(config, {"set", -4, kAdm | kCmdMayReplicate, 0, 0, 0, CmdConfigSet,
-                           "@admin @slow @dangerous", "server",
-                           "Set configuration parameters to the given values", "2.0.0", "O(N)"});
-  t.AddSubcommand(config, {"rewrite", 2, kAdm, 0, 0, 0, CmdConfigRewrite,
-                           "@admin @slow @dangerous", "server",
-                           "Rewrite the configuration file with the in memory configuration",
-                           "2.8.0"});
-  t.AddSubcommand(config, {"resetstat", 2, kAdm, 0, 0, 0, CmdConfigResetstat,
-                           "@admin @slow @dangerous", "server", "Reset the stats returned by INFO",
-                           "2.0.0"});
+  t.Add({"info", -1, kCmdLoading | kCmdStale | kCmdSentinel, 0, 0, 0, CmdInfo, "@slow @dangerous",
+         "server", "Get information and statistics about the server", "1.0.0", "O(1)"});
+  Command* config =
+      t.Add({"config", -2, 0, 0, 0, 0, nullptr, "@slow", "server",
+             "A container for server configuration commands", "2.0.0", "Depends on subcommand."});
+  t.AddSubcommand(config,
+                  {"get", -3, kAdm, 0, 0, 0, CmdConfigGet, "@admin @slow @dangerous", "server",
+                   "Get the values of configuration parameters", "2.0.0", "O(N)"});
+  t.AddSubcommand(
+      config, {"set", -4, kAdm | kCmdMayReplicate, 0, 0, 0, CmdConfigSet, "@admin @slow @dangerous",
+               "server", "Set configuration parameters to the given values", "2.0.0", "O(N)"});
+  t.AddSubcommand(
+      config, {"rewrite", 2, kAdm, 0, 0, 0, CmdConfigRewrite, "@admin @slow @dangerous", "server",
+               "Rewrite the configuration file with the in memory configuration", "2.8.0"});
+  t.AddSubcommand(config,
+                  {"resetstat", 2, kAdm, 0, 0, 0, CmdConfigResetstat, "@admin @slow @dangerous",
+                   "server", "Reset the stats returned by INFO", "2.0.0"});
   t.AddSubcommand(config, {"help", 2, kCmdLoading | kCmdStale, 0, 0, 0, CmdConfigHelp, "@slow",
-                           "server", "Show helpful text about the different subcommands",
-                           "5.0.0"});
+                           "server", "Show helpful text about the different subcommands", "5.0.0"});
   Command* command = t.Add({"command", -1, kCmdLoading | kCmdStale | kCmdSentinel, 0, 0, 0,
                             CmdCommand, "@slow @connection", "server",
                             "Get array of Redis command details", "2.8.13", "O(N)"});
@@ -623,74 +631,72 @@ void RegisterServerCommands(CommandTable& t) {
                             "server", "Get total number of Redis commands", "2.8.13"});
   t.AddSubcommand(command, {"list", -2, kCmdSub, 0, 0, 0, CmdCommandList, "@slow @connection",
                             "server", "Get an array of Redis command names", "7.0.0", "O(N)"});
-  t.AddSubcommand(command, {"info", -2, kCmdSub, 0, 0, 0, CmdCommandInfo, "@slow @connection",
-                            "server", "Get array of specific Redis command details, or all when "
-                            "no argument is given.", "2.8.13", "O(N)"});
-  t.AddSubcommand(command, {"docs", -2, kCmdSub, 0, 0, 0, CmdCommandDocs, "@slow @connection",
-                            "server", "Get array of specific Redis command documentation",
-                            "7.0.0", "O(N)"});
-  t.AddSubcommand(command, {"getkeys", -4, kCmdSub, 0, 0, 0, CmdCommandGetkeys,
-                            "@slow @connection", "server",
-                            "Extract keys given a full Redis command", "2.8.13", "O(N)"});
-  t.AddSubcommand(command, {"help", 2, kCmdSub, 0, 0, 0, CmdCommandHelp, "@slow @connection",
-                            "server", "Show helpful text about the different subcommands",
-                            "5.0.0"});
+  t.AddSubcommand(command,
+                  {"info", -2, kCmdSub, 0, 0, 0, CmdCommandInfo, "@slow @connection", "server",
+                   "Get array of specific Redis command details, or all when "
+                   "no argument is given.",
+                   "2.8.13", "O(N)"});
+  t.AddSubcommand(command,
+                  {"docs", -2, kCmdSub, 0, 0, 0, CmdCommandDocs, "@slow @connection", "server",
+                   "Get array of specific Redis command documentation", "7.0.0", "O(N)"});
+  t.AddSubcommand(command, {"getkeys", -4, kCmdSub, 0, 0, 0, CmdCommandGetkeys, "@slow @connection",
+                            "server", "Extract keys given a full Redis command", "2.8.13", "O(N)"});
+  t.AddSubcommand(command,
+                  {"help", 2, kCmdSub, 0, 0, 0, CmdCommandHelp, "@slow @connection", "server",
+                   "Show helpful text about the different subcommands", "5.0.0"});
   t.Add({"time", 1, kCmdLoading | kCmdStale | kCmdFast, 0, 0, 0, CmdTime, "@fast", "server",
          "Return the current server time", "2.6.0"});
-  Command* slowlog = t.Add({"slowlog", -2, 0, 0, 0, 0, nullptr, "@slow", "server",
-                            "A container for slow log commands", "2.2.12",
-                            "Depends on subcommand."});
-  t.AddSubcommand(slowlog, {"get", -2, kCmdAdmin | kCmdLoading | kCmdStale, 0, 0, 0,
-                            CmdSlowlogGet, "@admin @slow @dangerous", "server",
-                            "Get the slow log's entries", "2.2.12", "O(N)"});
-  t.AddSubcommand(slowlog, {"len", 2, kCmdAdmin | kCmdLoading | kCmdStale, 0, 0, 0,
-                            CmdSlowlogLen, "@admin @slow @dangerous", "server",
-                            "Get the slow log's length", "2.2.12"});
+  Command* slowlog =
+      t.Add({"slowlog", -2, 0, 0, 0, 0, nullptr, "@slow", "server",
+             "A container for slow log commands", "2.2.12", "Depends on subcommand."});
+  t.AddSubcommand(slowlog, {"get", -2, kCmdAdmin | kCmdLoading | kCmdStale, 0, 0, 0, CmdSlowlogGet,
+                            "@admin @slow @dangerous", "server", "Get the slow log's entries",
+                            "2.2.12", "O(N)"});
+  t.AddSubcommand(slowlog,
+                  {"len", 2, kCmdAdmin | kCmdLoading | kCmdStale, 0, 0, 0, CmdSlowlogLen,
+                   "@admin @slow @dangerous", "server", "Get the slow log's length", "2.2.12"});
   t.AddSubcommand(slowlog, {"reset", 2, kCmdAdmin | kCmdLoading | kCmdStale, 0, 0, 0,
                             CmdSlowlogReset, "@admin @slow @dangerous", "server",
                             "Clear all entries from the slow log", "2.2.12", "O(N)"});
-  t.AddSubcommand(slowlog, {"help", 2, kCmdLoading | kCmdStale, 0, 0, 0, CmdSlowlogHelp,
-                            "@slow", "server",
-                            "Show helpful text about the different subcommands", "6.2.0"});
+  t.AddSubcommand(slowlog,
+                  {"help", 2, kCmdLoading | kCmdStale, 0, 0, 0, CmdSlowlogHelp, "@slow", "server",
+                   "Show helpful text about the different subcommands", "6.2.0"});
   t.Add({"monitor", 1, kAdm, 0, 0, 0, CmdMonitor, "@admin @slow @dangerous", "server",
          "Listen for all requests received by the server in real time", "1.0.0"});
   t.Add({"role", 1, kCmdNoscript | kCmdLoading | kCmdStale | kCmdFast | kCmdSentinel, 0, 0, 0,
          CmdRole, "@admin @fast @dangerous", "server",
          "Return the role of the instance in the context of replication", "2.8.12"});
-  Command* object = t.Add({"object", -2, 0, 0, 0, 0, nullptr, "@slow", "generic",
-                           "A container for object introspection commands", "2.2.3",
-                           "Depends on subcommand."});
-  t.AddSubcommand(object, {"encoding", 3, kCmdReadonly, 2, 2, 1, CmdObjectEncoding,
-                           "@keyspace @read @slow", "generic",
-                           "Inspect the internal encoding of a Redis object", "2.2.3"});
-  t.AddSubcommand(object, {"refcount", 3, kCmdReadonly, 2, 2, 1, CmdObjectRefcount,
-                           "@keyspace @read @slow", "generic",
-                           "Get the number of references to the value of the key", "2.2.3"});
-  t.AddSubcommand(object, {"idletime", 3, kCmdReadonly, 2, 2, 1, CmdObjectIdletime,
-                           "@keyspace @read @slow", "generic",
-                           "Get the time since a Redis object was last accessed", "2.2.3"});
-  t.AddSubcommand(object, {"freq", 3, kCmdReadonly, 2, 2, 1, CmdObjectFreq,
-                           "@keyspace @read @slow", "generic",
-                           "Get the logarithmic access frequency counter of a Redis object",
-                           "4.0.0"});
-  t.AddSubcommand(object, {"help", 2, kCmdLoading | kCmdStale, 0, 0, 0, CmdObjectHelp,
-                           "@keyspace @slow", "generic",
-                           "Show helpful text about the different subcommands", "6.2.0"});
-  Command* memory = t.Add({"memory", -2, 0, 0, 0, 0, nullptr, "@slow", "server",
-                           "A container for memory diagnostics commands", "4.0.0",
-                           "Depends on subcommand."});
-  t.AddSubcommand(memory, {"usage", -3, kCmdReadonly, 2, 2, 1, CmdMemoryUsage,
-                           "@read @slow", "server", "Estimate the memory usage of a key",
-                           "4.0.0", "O(N)"});
+  Command* object =
+      t.Add({"object", -2, 0, 0, 0, 0, nullptr, "@slow", "generic",
+             "A container for object introspection commands", "2.2.3", "Depends on subcommand."});
+  t.AddSubcommand(object,
+                  {"encoding", 3, kCmdReadonly, 2, 2, 1, CmdObjectEncoding, "@keyspace @read @slow",
+                   "generic", "Inspect the internal encoding of a Redis object", "2.2.3"});
+  t.AddSubcommand(object,
+                  {"refcount", 3, kCmdReadonly, 2, 2, 1, CmdObjectRefcount, "@keyspace @read @slow",
+                   "generic", "Get the number of references to the value of the key", "2.2.3"});
+  t.AddSubcommand(object,
+                  {"idletime", 3, kCmdReadonly, 2, 2, 1, CmdObjectIdletime, "@keyspace @read @slow",
+                   "generic", "Get the time since a Redis object was last accessed", "2.2.3"});
+  t.AddSubcommand(
+      object, {"freq", 3, kCmdReadonly, 2, 2, 1, CmdObjectFreq, "@keyspace @read @slow", "generic",
+               "Get the logarithmic access frequency counter of a Redis object", "4.0.0"});
+  t.AddSubcommand(object,
+                  {"help", 2, kCmdLoading | kCmdStale, 0, 0, 0, CmdObjectHelp, "@keyspace @slow",
+                   "generic", "Show helpful text about the different subcommands", "6.2.0"});
+  Command* memory =
+      t.Add({"memory", -2, 0, 0, 0, 0, nullptr, "@slow", "server",
+             "A container for memory diagnostics commands", "4.0.0", "Depends on subcommand."});
+  t.AddSubcommand(memory, {"usage", -3, kCmdReadonly, 2, 2, 1, CmdMemoryUsage, "@read @slow",
+                           "server", "Estimate the memory usage of a key", "4.0.0", "O(N)"});
   t.AddSubcommand(memory, {"purge", 2, 0, 0, 0, 0, CmdMemoryPurge, "@slow", "server",
                            "Ask the allocator to release memory", "4.0.0"});
   t.AddSubcommand(memory, {"help", 2, kCmdLoading | kCmdStale, 0, 0, 0, CmdMemoryHelp, "@slow",
-                           "server", "Show helpful text about the different subcommands",
-                           "4.0.0"});
+                           "server", "Show helpful text about the different subcommands", "4.0.0"});
   t.Add({"debug", -2, kAdm, 0, 0, 0, CmdDebug, "@admin @slow @dangerous", "server",
          "A container for debugging commands", "1.0.0", "Depends on subcommand."});
-  t.Add({"shutdown", -1, kAdm | kCmdNoMulti | kCmdSentinel | kCmdAllowBusy, 0, 0, 0,
-         CmdShutdown, "@admin @slow @dangerous", "server",
+  t.Add({"shutdown", -1, kAdm | kCmdNoMulti | kCmdSentinel | kCmdAllowBusy, 0, 0, 0, CmdShutdown,
+         "@admin @slow @dangerous", "server",
          "Synchronously save the dataset to disk and then shut down the server", "1.0.0",
          "O(N) when saving, where N is the total number of keys in all databases when saving "
          "data, otherwise O(1)"});

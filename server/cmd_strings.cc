@@ -68,8 +68,8 @@ bool ParseExtendedOptions(CommandContext& ctx, size_t first, ExtendedFor what, u
       flags |= kXx;
     } else if (EqualsIgnoreCase(opt, "get") && what == ExtendedFor::kSet) {
       flags |= kGet;
-    } else if (EqualsIgnoreCase(opt, "keepttl") && !(flags & kPersist) &&
-               !(flags & kAnyExpire) && what == ExtendedFor::kSet) {
+    } else if (EqualsIgnoreCase(opt, "keepttl") && !(flags & kPersist) && !(flags & kAnyExpire) &&
+               what == ExtendedFor::kSet) {
       flags |= kKeepTtl;
     } else if (EqualsIgnoreCase(opt, "persist") && what == ExtendedFor::kGetex &&
                !(flags & kAnyExpire) && !(flags & kKeepTtl)) {
@@ -390,8 +390,8 @@ void CmdGetrange(CommandContext& ctx) {
   if (end < 0) end = 0;
   if (end >= len) end = len - 1;
   if (start > end || len == 0) return ctx.reply().Bulk("");
-  ctx.reply().Bulk(std::string_view(s).substr(static_cast<size_t>(start),
-                                              static_cast<size_t>(end - start + 1)));
+  ctx.reply().Bulk(
+      std::string_view(s).substr(static_cast<size_t>(start), static_cast<size_t>(end - start + 1)));
 }
 
 void CmdSetrange(CommandContext& ctx) {
@@ -554,8 +554,8 @@ void RegisterStringCommands(CommandTable& t) {
   constexpr uint32_t kW = kCmdWrite | kCmdDenyOom;
   constexpr uint32_t kWF = kCmdWrite | kCmdDenyOom | kCmdFast;
   constexpr uint32_t kRF = kCmdReadonly | kCmdFast;
-  t.Add({"get", 2, kRF, 1, 1, 1, CmdGet, "@read @string @fast", "string",
-         "Get the value of a key", "1.0.0"});
+  t.Add({"get", 2, kRF, 1, 1, 1, CmdGet, "@read @string @fast", "string", "Get the value of a key",
+         "1.0.0"});
   t.Add({"set", -3, kW, 1, 1, 1, CmdSet, "@write @string @slow", "string",
          "Set the string value of a key", "1.0.0"});
   t.Add({"setnx", 3, kWF, 1, 1, 1, CmdSetnx, "@write @string @fast", "string",
@@ -566,8 +566,8 @@ void RegisterStringCommands(CommandTable& t) {
          "Set the value and expiration in milliseconds of a key", "2.6.0"});
   t.Add({"getset", 3, kWF, 1, 1, 1, CmdGetset, "@write @string @fast", "string",
          "Set the string value of a key and return its old value", "1.0.0"});
-  t.Add({"getdel", 2, kCmdWrite | kCmdFast, 1, 1, 1, CmdGetdel, "@write @string @fast",
-         "string", "Get the value of a key and delete the key", "6.2.0"});
+  t.Add({"getdel", 2, kCmdWrite | kCmdFast, 1, 1, 1, CmdGetdel, "@write @string @fast", "string",
+         "Get the value of a key and delete the key", "6.2.0"});
   t.Add({"getex", -2, kCmdWrite | kCmdFast, 1, 1, 1, CmdGetex, "@write @string @fast", "string",
          "Get the value of a key and optionally set its expiration", "6.2.0"});
   t.Add({"mget", -2, kRF, 1, -1, 1, CmdMget, "@read @string @fast", "string",
@@ -575,8 +575,7 @@ void RegisterStringCommands(CommandTable& t) {
   t.Add({"mset", -3, kW, 1, -1, 2, CmdMset, "@write @string @slow", "string",
          "Set multiple keys to multiple values", "1.0.1", "O(N)"});
   t.Add({"msetnx", -3, kW, 1, -1, 2, CmdMsetnx, "@write @string @slow", "string",
-         "Set multiple keys to multiple values, only if none of the keys exist", "1.0.1",
-         "O(N)"});
+         "Set multiple keys to multiple values, only if none of the keys exist", "1.0.1", "O(N)"});
   t.Add({"incr", 2, kWF, 1, 1, 1, CmdIncr, "@write @string @fast", "string",
          "Increment the integer value of a key by one", "1.0.0"});
   t.Add({"decr", 2, kWF, 1, 1, 1, CmdDecr, "@write @string @fast", "string",

@@ -31,8 +31,8 @@ std::unique_ptr<Command> MakeCommand(const CommandRow& row, std::string name) {
 
 int LatencyHistogram::Index(uint64_t v) {
   if (v < kSubBuckets) return static_cast<int>(v);
-  int msb = 63 - __builtin_clzll(v);           // >= 3
-  int shift = msb - 3;                          // keep 3 bits below the leading one
+  int msb = 63 - __builtin_clzll(v);  // >= 3
+  int shift = msb - 3;                // keep 3 bits below the leading one
   int sub = static_cast<int>((v >> shift) & (kSubBuckets - 1));
   return (shift + 1) * kSubBuckets + sub;
 }

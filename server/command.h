@@ -88,7 +88,8 @@ struct Command {
 
   std::string_view short_name() const {
     size_t bar = name.find('|');
-    return bar == std::string::npos ? std::string_view(name) : std::string_view(name).substr(bar + 1);
+    return bar == std::string::npos ? std::string_view(name)
+                                    : std::string_view(name).substr(bar + 1);
   }
   Command* FindSubcommand(std::string_view lower_name) const;
 };

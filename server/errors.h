@@ -24,7 +24,8 @@ inline constexpr std::string_view kAuthNoPassword =
     "sure your configuration is correct?";
 inline constexpr std::string_view kMaxClients = "ERR max number of clients reached";
 inline constexpr std::string_view kSameObject = "ERR source and destination objects are the same";
-inline constexpr std::string_view kStringTooLong = "ERR string exceeds maximum allowed size (proto-max-bulk-len)";
+inline constexpr std::string_view kStringTooLong =
+    "ERR string exceeds maximum allowed size (proto-max-bulk-len)";
 inline constexpr std::string_view kOffsetRange = "ERR offset is out of range";
 inline constexpr std::string_view kNegativeCount = "ERR value is out of range, must be positive";
 inline constexpr std::string_view kInvalidCursor = "ERR invalid cursor";

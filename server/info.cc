@@ -120,10 +120,14 @@ std::string BuildInfo(Server& server, std::span<const std::string_view> sections
   bool defaults = sections.empty();
   for (std::string_view s : sections) {
     std::string l = Lower(s);
-    if (l == "all") all = true;
-    else if (l == "everything") everything = true;
-    else if (l == "default") defaults = true;
-    else want.insert(l);
+    if (l == "all")
+      all = true;
+    else if (l == "everything")
+      everything = true;
+    else if (l == "default")
+      defaults = true;
+    else
+      want.insert(l);
   }
   auto on = [&](std::string_view name, bool in_default) {
     if (everything) return true;
@@ -214,7 +218,8 @@ std::string BuildInfo(Server& server, std::span<const std::string_view> sections
     field("used_memory_peak", peak);
     field("used_memory_peak_human", BytesToHuman(peak));
     field("used_memory_peak_perc",
-          fmt::format("{:.2f}%", peak ? 100.0 * static_cast<double>(used) / static_cast<double>(peak) : 0.0));
+          fmt::format("{:.2f}%",
+                      peak ? 100.0 * static_cast<double>(used) / static_cast<double>(peak) : 0.0));
     field("used_memory_overhead", overhead);
     field("used_memory_startup", startup);
     field("used_memory_dataset", dataset);
@@ -392,8 +397,8 @@ std::string BuildInfo(Server& server, std::span<const std::string_view> sections
     getrusage(RUSAGE_SELF, &self);
     getrusage(RUSAGE_CHILDREN, &children);
     auto secs = [](const timeval& tv) {
-      return fmt::format("{:.6f}", static_cast<double>(tv.tv_sec) +
-                                       static_cast<double>(tv.tv_usec) / 1e6);
+      return fmt::format("{:.6f}",
+                         static_cast<double>(tv.tv_sec) + static_cast<double>(tv.tv_usec) / 1e6);
     };
     field("used_cpu_sys", secs(self.ru_stime));
     field("used_cpu_user", secs(self.ru_utime));
@@ -417,7 +422,8 @@ std::string BuildInfo(Server& server, std::span<const std::string_view> sections
   }
   if (on("errorstats", true)) {
     section("Errorstats");
-    for (const auto& [code, n] : st.errorstats) out += fmt::format("errorstat_{}:count={}\r\n", code, n);
+    for (const auto& [code, n] : st.errorstats)
+      out += fmt::format("errorstat_{}:count={}\r\n", code, n);
   }
   if (on("latencystats", false) && cfg.latency_tracking) {
     section("Latencystats");
@@ -438,8 +444,8 @@ std::string BuildInfo(Server& server, std::span<const std::string_view> sections
     for (int i = 0; i < ks.databases(); ++i) {
       storage::Db& db = ks.db(i);
       if (db.size() == 0) continue;
-      out += fmt::format("db{}:keys={},expires={},avg_ttl={}\r\n", i, db.size(),
-                         db.expires_count(), db.avg_ttl);
+      out += fmt::format("db{}:keys={},expires={},avg_ttl={}\r\n", i, db.size(), db.expires_count(),
+                         db.avg_ttl);
     }
   }
   return out;

@@ -24,8 +24,6 @@ namespace config = tandem::config;
 
 namespace {
 
-
-
 void PrintVersion() {
   // The first words are redis-server's, so scripts that parse `redis-server --version` keep
   // working; build= names tandem.
@@ -88,7 +86,7 @@ void WritePidFile(const std::string& path) {
   FILE* f = std::fopen(path.c_str(), "w");
   if (f == nullptr) {
     tandem::config::LogMessage(config::Level::kWarning,
-                        fmt::format("Failed to write PID file: {}", std::strerror(errno)));
+                               fmt::format("Failed to write PID file: {}", std::strerror(errno)));
     return;
   }
   std::fprintf(f, "%d\n", static_cast<int>(getpid()));
@@ -140,9 +138,10 @@ int main(int argc, char** argv) {
       (cfg.supervised == Supervised::kAuto && std::getenv("NOTIFY_SOCKET") != nullptr)) {
     supervised = std::getenv("NOTIFY_SOCKET") != nullptr;
     if (!supervised) {
-      tandem::config::LogMessage(config::Level::kWarning,
-                          "systemd supervision requested or auto-detected, but NOTIFY_SOCKET "
-                          "environment variable is not set");
+      tandem::config::LogMessage(
+          config::Level::kWarning,
+          "systemd supervision requested or auto-detected, but NOTIFY_SOCKET "
+          "environment variable is not set");
     }
   }
 
@@ -150,44 +149,47 @@ int main(int argc, char** argv) {
   if (cfg.daemonize && !supervised) Daemonize();
   tandem::config::LogMessage(config::Level::kWarning,
                              "oO0OoO0OoO0Oo tandem is starting oO0OoO0OoO0Oo");
-  tandem::config::LogMessage(config::Level::kWarning,
-                      fmt::format("tandem version={} (Redis {} compatible), bits={}, pid={}, "
-                                  "just started",
-                                  tandem::server::kTandemVersion, tandem::server::kRedisVersion,
-                                  sizeof(void*) * 8, getpid()));
+  tandem::config::LogMessage(
+      config::Level::kWarning,
+      fmt::format("tandem version={} (Redis {} compatible), bits={}, pid={}, "
+                  "just started",
+                  tandem::server::kTandemVersion, tandem::server::kRedisVersion, sizeof(void*) * 8,
+                  getpid()));
   if (config_file.empty() && !cl.config_from_stdin) {
-    tandem::config::LogMessage(config::Level::kWarning,
-                        "Warning: no config file specified, using the default config. In order "
-                        "to specify a config file use tandem-server /path/to/redis.conf");
+    tandem::config::LogMessage(
+        config::Level::kWarning,
+        "Warning: no config file specified, using the default config. In order "
+        "to specify a config file use tandem-server /path/to/redis.conf");
   } else {
     tandem::config::LogMessage(config::Level::kWarning, "Configuration loaded");
   }
   for (const std::string& name : schema.NotActedOn(/*only_changed=*/true)) {
-    tandem::config::LogMessage(config::Level::kNotice,
-                        fmt::format("Config '{}' is accepted and kept, but tandem does not act "
-                                    "on it yet",
-                                    name));
+    tandem::config::LogMessage(
+        config::Level::kNotice,
+        fmt::format("Config '{}' is accepted and kept, but tandem does not act "
+                    "on it yet",
+                    name));
   }
 
   if (!cfg.dir.empty() && chdir(cfg.dir.c_str()) != 0) {
-    tandem::config::LogMessage(config::Level::kWarning,
-                        fmt::format("Can't chdir to '{}': {}", cfg.dir, std::strerror(errno)));
+    tandem::config::LogMessage(config::Level::kWarning, fmt::format("Can't chdir to '{}': {}",
+                                                                    cfg.dir, std::strerror(errno)));
     return 1;
   }
 
-  tandem::server::Server server(cfg, schema, config_file,
-                                std::string(argv[0]));
+  tandem::server::Server server(cfg, schema, config_file, std::string(argv[0]));
   server.set_supervised(supervised);
   std::string err = server.Start();
   if (!err.empty()) {
     tandem::config::LogMessage(config::Level::kWarning, "Warning: " + err);
-    tandem::config::LogMessage(config::Level::kWarning, "Failed listening on port " +
-                                                std::to_string(cfg.port) + " (TCP), aborting.");
+    tandem::config::LogMessage(
+        config::Level::kWarning,
+        "Failed listening on port " + std::to_string(cfg.port) + " (TCP), aborting.");
     return 1;
   }
   if (cfg.daemonize || !cfg.pidfile.empty()) WritePidFile(cfg.pidfile);
   tandem::config::LogMessage(config::Level::kNotice,
-                      fmt::format("Server initialized, listening on port {}", cfg.port));
+                             fmt::format("Server initialized, listening on port {}", cfg.port));
   tandem::config::LogMessage(config::Level::kNotice, "Ready to accept connections");
   if (supervised) {
     NotifySystemd("STATUS=Ready to accept connections\n");

@@ -17,8 +17,6 @@ namespace tandem::server {
 
 namespace {
 
-
-
 int64_t NowUs() {
   using namespace std::chrono;
   return duration_cast<microseconds>(system_clock::now().time_since_epoch()).count();
@@ -41,13 +39,27 @@ void AppendRepr(std::string& out, std::string_view s) {
   out.push_back('"');
   for (unsigned char c : s) {
     switch (c) {
-      case '\\': out += "\\\\"; break;
-      case '"': out += "\\\""; break;
-      case '\n': out += "\\n"; break;
-      case '\r': out += "\\r"; break;
-      case '\t': out += "\\t"; break;
-      case '\a': out += "\\a"; break;
-      case '\b': out += "\\b"; break;
+      case '\\':
+        out += "\\\\";
+        break;
+      case '"':
+        out += "\\\"";
+        break;
+      case '\n':
+        out += "\\n";
+        break;
+      case '\r':
+        out += "\\r";
+        break;
+      case '\t':
+        out += "\\t";
+        break;
+      case '\a':
+        out += "\\a";
+        break;
+      case '\b':
+        out += "\\b";
+        break;
       default:
         if (std::isprint(c)) {
           out.push_back(static_cast<char>(c));
@@ -221,7 +233,8 @@ std::string Server::Start() {
 
   uv_prepare_init(loop_, &prepare_);
   prepare_.data = this;
-  uv_prepare_start(&prepare_, [](uv_prepare_t* h) { static_cast<Server*>(h->data)->BeforeSleep(); });
+  uv_prepare_start(&prepare_,
+                   [](uv_prepare_t* h) { static_cast<Server*>(h->data)->BeforeSleep(); });
   uv_check_init(loop_, &check_);
   check_.data = this;
   uv_check_start(&check_, [](uv_check_t* h) { static_cast<Server*>(h->data)->BeforeSleep(); });
@@ -229,13 +242,14 @@ std::string Server::Start() {
   uv_timer_init(loop_, &cron_);
   cron_.data = this;
   uint64_t period = static_cast<uint64_t>(1000 / std::max<int64_t>(1, config_.hz));
-  uv_timer_start(&cron_, [](uv_timer_t* t) { static_cast<Server*>(t->data)->Cron(); }, period,
-                 period);
+  uv_timer_start(
+      &cron_, [](uv_timer_t* t) { static_cast<Server*>(t->data)->Cron(); }, period, period);
 
   auto on_signal = [](uv_signal_t* h, int signum) {
     auto* self = static_cast<Server*>(h->data);
-    config::LogMessage(config::Level::kWarning, fmt::format("Received {} scheduling shutdown...",
-                                                signum == SIGINT ? "SIGINT" : "SIGTERM"));
+    config::LogMessage(
+        config::Level::kWarning,
+        fmt::format("Received {} scheduling shutdown...", signum == SIGINT ? "SIGINT" : "SIGTERM"));
     self->Shutdown("signal");
   };
   uv_signal_init(loop_, &sigterm_);
@@ -383,8 +397,8 @@ void Server::ProcessInput(Client& client) {
     }
     if (r == resp::ParseResult::kError) {
       config::LogMessage(config::Level::kVerbose,
-                  fmt::format("Protocol error ({}) from client: id={} addr={}",
-                              client.parser().error(), client.id(), conn.peer()));
+                         fmt::format("Protocol error ({}) from client: id={} addr={}",
+                                     client.parser().error(), client.id(), conn.peer()));
       client.reply().Error("ERR " + client.parser().error());
       ++stats_.total_error_replies;
       ++stats_.errorstats["ERR"];
@@ -400,8 +414,8 @@ void Server::ProcessInput(Client& client) {
     // CLIENT PAUSE: leave the command in the buffer and retry it when the pause ends.
     if (pause_until_ms_ > 0 && !(client.flags & (kClientMaster | kClientReplica))) {
       const Command* cmd = commands_.Find(args[0]);
-      bool blocked = !pause_writes_only_ ||
-                     (cmd != nullptr && (cmd->flags & (kCmdWrite | kCmdMayReplicate)));
+      bool blocked =
+          !pause_writes_only_ || (cmd != nullptr && (cmd->flags & (kCmdWrite | kCmdMayReplicate)));
       if (blocked) {
         client.flags |= kClientPausedWaiting;
         paused_clients_.push_back(client.id());
@@ -415,10 +429,11 @@ void Server::ProcessInput(Client& client) {
   }
   buf.Consume(offset);
   if (buf.size() > static_cast<size_t>(config_.client_query_buffer_limit)) {
-    config::LogMessage(config::Level::kWarning,
-                fmt::format("Closing client that reached max query buffer length: id={} addr={} "
-                            "(qbuf initial bytes: ...)",
-                            client.id(), conn.peer()));
+    config::LogMessage(
+        config::Level::kWarning,
+        fmt::format("Closing client that reached max query buffer length: id={} addr={} "
+                    "(qbuf initial bytes: ...)",
+                    client.id(), conn.peer()));
     ++stats_.client_qbuf_limit_disconnections;
     conn.Close();
     return;
@@ -473,9 +488,9 @@ void Server::Dispatch(Client& client, std::span<const std::string_view> args) {
       if (sub == nullptr) {
         std::string upper(cmd->name);
         for (char& ch : upper) ch = static_cast<char>(std::toupper(static_cast<unsigned char>(ch)));
-        reject(fmt::format("ERR unknown subcommand '{}'. Try {} HELP.", args[1].substr(0, 128),
-                           upper),
-               nullptr);
+        reject(
+            fmt::format("ERR unknown subcommand '{}'. Try {} HELP.", args[1].substr(0, 128), upper),
+            nullptr);
         cmd = nullptr;
       } else {
         cmd = sub;
@@ -490,12 +505,11 @@ void Server::Dispatch(Client& client, std::span<const std::string_view> args) {
       } else if (is_replica() && config_.replica_read_only && (cmd->flags & kCmdWrite) &&
                  !(client.flags & kClientMaster)) {
         reject("READONLY You can't write against a read only replica.", cmd);
-      } else if (is_replica() && !config_.replica_serve_stale_data &&
-                 !(cmd->flags & kCmdStale)) {
+      } else if (is_replica() && !config_.replica_serve_stale_data && !(cmd->flags & kCmdStale)) {
         reject("MASTERDOWN Link with MASTER is down and replica-serve-stale-data is set to 'no'.",
                cmd);
-      } else if ((client.flags & kClientPubsub) && client.resp == 2 &&
-                 cmd->name != "ping" && cmd->name != "quit" && cmd->name != "reset" &&
+      } else if ((client.flags & kClientPubsub) && client.resp == 2 && cmd->name != "ping" &&
+                 cmd->name != "quit" && cmd->name != "reset" &&
                  cmd->name.find("subscribe") == std::string::npos) {
         reject(fmt::format("ERR Can't execute '{}': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / "
                            "PING / QUIT / RESET are allowed in this context",
@@ -543,8 +557,8 @@ void Server::Call(Client& client, const Command& cmd, std::span<const std::strin
       if (n < args.size() && i == n - 1) {
         e.args.push_back(fmt::format("... ({} more arguments)", args.size() - n + 1));
       } else if (args[i].size() > 128) {
-        e.args.push_back(fmt::format("{}... ({} more bytes)", args[i].substr(0, 128),
-                                     args[i].size() - 128));
+        e.args.push_back(
+            fmt::format("{}... ({} more bytes)", args[i].substr(0, 128), args[i].size() - 128));
       } else {
         e.args.emplace_back(args[i]);
       }
@@ -561,8 +575,8 @@ void Server::Call(Client& client, const Command& cmd, std::span<const std::strin
 
 void Server::FeedMonitors(const Client& client, std::span<const std::string_view> args,
                           int64_t now_us) {
-  std::string line = fmt::format("+{}.{:06} [{} ", now_us / 1000000, now_us % 1000000,
-                                 client.db_index);
+  std::string line =
+      fmt::format("+{}.{:06} [{} ", now_us / 1000000, now_us % 1000000, client.db_index);
   if (client.conn().kind() == net::Connection::Kind::kUnix) {
     line += "unix:" + config_.unixsocket;
   } else {
@@ -604,10 +618,11 @@ void Server::CheckOutputLimits(Client& client, int64_t now_ms) {
     client.obuf_soft_limit_since_ms = 0;
   }
   if (hard || soft) {
-    config::LogMessage(config::Level::kWarning,
-                fmt::format("Client id={} addr={} scheduled to be closed ASAP for overcoming of "
-                            "output buffer limits.",
-                            client.id(), client.conn().peer()));
+    config::LogMessage(
+        config::Level::kWarning,
+        fmt::format("Client id={} addr={} scheduled to be closed ASAP for overcoming of "
+                    "output buffer limits.",
+                    client.id(), client.conn().peer()));
     ++stats_.client_outbuf_limit_disconnections;
     client.conn().Close();
   }

@@ -30,8 +30,8 @@ void* AllocTable(size_t bytes) {
     if (p == nullptr) throw std::bad_alloc();
     return p;
   }
-  void* p = mmap(nullptr, RoundToPages(bytes), PROT_READ | PROT_WRITE,
-                 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  void* p = mmap(nullptr, RoundToPages(bytes), PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
+                 -1, 0);
   if (p == MAP_FAILED) throw std::bad_alloc();
   return p;
 }

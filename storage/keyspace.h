@@ -29,9 +29,9 @@ struct Entry {
   Entry* next = nullptr;
   std::string key;
   Value value;
-  int64_t expire_ms = -1;     // absolute unix time in ms, -1 = persistent
-  uint32_t expire_slot = 0;   // index in Db::expiring_ while expire_ms >= 0
-  uint32_t lru_seconds = 0;   // last access, seconds (OBJECT IDLETIME)
+  int64_t expire_ms = -1;    // absolute unix time in ms, -1 = persistent
+  uint32_t expire_slot = 0;  // index in Db::expiring_ while expire_ms >= 0
+  uint32_t lru_seconds = 0;  // last access, seconds (OBJECT IDLETIME)
 };
 
 struct EntryKey {
@@ -123,7 +123,7 @@ class Keyspace {
   void RehashCron(int64_t budget_us);
 
   size_t TotalKeys() const;
-  uint64_t expired_keys = 0;     // INFO stats expired_keys
+  uint64_t expired_keys = 0;  // INFO stats expired_keys
   uint64_t expired_stale_perc = 0;
 
   std::mt19937_64& random() { return rng_; }

@@ -10,8 +10,16 @@
 namespace tandem::storage {
 
 enum class ObjType : uint8_t { kString, kList, kSet, kZSet, kHash, kStream };
-enum class Encoding : uint8_t { kRaw, kInt, kEmbstr, kHashtable, kQuicklist, kListpack, kIntset,
-                                kSkiplist };
+enum class Encoding : uint8_t {
+  kRaw,
+  kInt,
+  kEmbstr,
+  kHashtable,
+  kQuicklist,
+  kListpack,
+  kIntset,
+  kSkiplist
+};
 
 inline constexpr size_t kEmbstrSizeLimit = 44;  // OBJ_ENCODING_EMBSTR_SIZE_LIMIT
 

@@ -11,6 +11,13 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 jobs=$(nproc)
 status=0
 
+echo "=== clang-format (.clang-format, Google style, 100 columns)"
+unformatted=$(cd "$root" && git ls-files '*.cc' '*.h' | xargs -r clang-format --dry-run 2>&1 | grep -c 'warning:' || true)
+if [ "$unformatted" != 0 ]; then
+  echo "clang-format: $unformatted places differ; run: git ls-files '*.cc' '*.h' | xargs clang-format -i"
+  status=1
+fi
+
 run_build() {  # name, extra cmake args...
   local dir="$root/$1"; shift
   echo "=== build $dir"

@@ -16,9 +16,8 @@ Listener::~Listener() { Close(); }
 
 void Listener::Close() {
   for (Socket* s : sockets_) {
-    uv_close(reinterpret_cast<uv_handle_t*>(&s->h), [](uv_handle_t* h) {
-      delete static_cast<Socket*>(h->data);
-    });
+    uv_close(reinterpret_cast<uv_handle_t*>(&s->h),
+             [](uv_handle_t* h) { delete static_cast<Socket*>(h->data); });
   }
   sockets_.clear();
 }
@@ -50,14 +49,14 @@ std::string Listener::Listen(const ListenOptions& opts) {
       s->h.tcp.data = s;
       unsigned flags = v6 ? UV_TCP_IPV6ONLY : 0;
       rc = uv_tcp_bind(&s->h.tcp, reinterpret_cast<sockaddr*>(&ss), flags);
-      if (rc == 0) rc = uv_listen(reinterpret_cast<uv_stream_t*>(&s->h.tcp), opts.backlog,
-                                  &Listener::OnConnection);
+      if (rc == 0)
+        rc = uv_listen(reinterpret_cast<uv_stream_t*>(&s->h.tcp), opts.backlog,
+                       &Listener::OnConnection);
       sockets_.push_back(s);
       if (rc != 0) {
         if (optional && (rc == UV_EADDRNOTAVAIL || rc == UV_EAFNOSUPPORT)) {
-          uv_close(reinterpret_cast<uv_handle_t*>(&s->h), [](uv_handle_t* h) {
-            delete static_cast<Socket*>(h->data);
-          });
+          uv_close(reinterpret_cast<uv_handle_t*>(&s->h),
+                   [](uv_handle_t* h) { delete static_cast<Socket*>(h->data); });
           sockets_.pop_back();
           continue;
         }

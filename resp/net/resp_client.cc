@@ -127,7 +127,8 @@ void RespClient::OnConnected(int status) {
         RespClient* self = link->owner;
         if (self && n > 0) self->OnData(buf->base, static_cast<size_t>(n));
         delete[] buf->base;
-        if (self && n < 0) self->Drop(n == UV_EOF ? "connection closed by peer" : uv_strerror(static_cast<int>(n)));
+        if (self && n < 0)
+          self->Drop(n == UV_EOF ? "connection closed by peer" : uv_strerror(static_cast<int>(n)));
       });
   if (on_connect_) on_connect_();
 }
@@ -213,12 +214,13 @@ void RespClient::Drop(std::string_view why) {
 
 void RespClient::ScheduleReconnect() {
   state_ = State::kWaiting;
-  uv_timer_start(timer_,
-                 [](uv_timer_t* t) {
-                   auto* self = static_cast<RespClient*>(t->data);
-                   if (self->state_ == State::kWaiting) self->Connect();
-                 },
-                 static_cast<uint64_t>(backoff_ms_), 0);
+  uv_timer_start(
+      timer_,
+      [](uv_timer_t* t) {
+        auto* self = static_cast<RespClient*>(t->data);
+        if (self->state_ == State::kWaiting) self->Connect();
+      },
+      static_cast<uint64_t>(backoff_ms_), 0);
   backoff_ms_ = std::min(backoff_ms_ * 2, opts_.max_backoff_ms);
 }
 

@@ -45,8 +45,7 @@ class EchoServer : public tandem::net::ConnectionHandler {
     tandem::resp::RequestParser p;
     size_t off = 0;
     tandem::resp::ReplyBuilder out(&c.output());
-    while (p.Parse(c.read_buffer().view().substr(off), {}) ==
-           tandem::resp::ParseResult::kCommand) {
+    while (p.Parse(c.read_buffer().view().substr(off), {}) == tandem::resp::ParseResult::kCommand) {
       off += p.consumed();
       if (p.args().empty()) continue;
       if (p.args()[0] == "CLOSE") {
@@ -152,7 +151,8 @@ TEST_CASE("net: connecting to a closed port keeps retrying until stopped") {
     tandem::net::RespClient client(&loop, {"127.0.0.1", 1, 500, 10, 40});
     client.Start();
     // Bounded: ~300 ms of loop time with 10-40 ms back-off is several attempts.
-    RunUntil(&loop, [] { return false; }, 300);
+    RunUntil(
+        &loop, [] { return false; }, 300);
     CHECK_FALSE(client.connected());
     CHECK_FALSE(client.Send({"PING"}, [](const tandem::resp::Value*, std::string_view) {}));
     client.Stop();

@@ -26,9 +26,9 @@ TEST_CASE("reply: RESP2 and RESP3 nulls, maps, sets, doubles, booleans") {
     r->PushHeader(1);
     r->Verbatim("hi");
   }
-  CHECK(out2 == "$-1\r\n*-1\r\n*2\r\n$1\r\nk\r\n:-5\r\n*0\r\n$3\r\n1.5\r\n:1\r\n*1\r\n$2\r\nhi\r\n");
-  CHECK(out3 ==
-        "_\r\n_\r\n%1\r\n$1\r\nk\r\n:-5\r\n~0\r\n,1.5\r\n#t\r\n>1\r\n=6\r\ntxt:hi\r\n");
+  CHECK(out2 ==
+        "$-1\r\n*-1\r\n*2\r\n$1\r\nk\r\n:-5\r\n*0\r\n$3\r\n1.5\r\n:1\r\n*1\r\n$2\r\nhi\r\n");
+  CHECK(out3 == "_\r\n_\r\n%1\r\n$1\r\nk\r\n:-5\r\n~0\r\n,1.5\r\n#t\r\n>1\r\n=6\r\ntxt:hi\r\n");
 }
 
 TEST_CASE("reply: doubles print like Redis's %.17g, inf and -inf") {
@@ -70,8 +70,7 @@ TEST_CASE("value: decoder waits for incomplete frames and rejects garbage") {
   CHECK(tandem::resp::Decode("$5\r\nab", v, consumed, error) ==
         tandem::resp::DecodeResult::kNeedMore);
   CHECK(tandem::resp::Decode("?x\r\n", v, consumed, error) == tandem::resp::DecodeResult::kError);
-  CHECK(tandem::resp::Decode("$-5\r\n", v, consumed, error) ==
-        tandem::resp::DecodeResult::kError);
+  CHECK(tandem::resp::Decode("$-5\r\n", v, consumed, error) == tandem::resp::DecodeResult::kError);
   CHECK(tandem::resp::Decode("$3\r\nabcd\r\n", v, consumed, error) ==
         tandem::resp::DecodeResult::kError);
 }

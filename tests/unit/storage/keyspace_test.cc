@@ -148,9 +148,9 @@ TEST_CASE("sha1: FIPS 180 test vectors") {
   };
   CHECK(hex(tandem::storage::Sha1::Of("abc")) == "a9993e364706816aba3e25717850c26c9cd0d89d");
   CHECK(hex(tandem::storage::Sha1::Of("")) == "da39a3ee5e6b4b0d3255bfef95601890afd80709");
-  CHECK(hex(tandem::storage::Sha1::Of(
-            "abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq")) ==
-        "84983e441c3bd26ebaae4aa1f95129e5e54670f1");
+  CHECK(
+      hex(tandem::storage::Sha1::Of("abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq")) ==
+      "84983e441c3bd26ebaae4aa1f95129e5e54670f1");
   tandem::storage::Sha1 million;
   std::string a(1000, 'a');
   for (int i = 0; i < 1000; ++i) million.Update(a.data(), a.size());
