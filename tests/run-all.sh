@@ -21,11 +21,29 @@ fi
 run_build() {  # name, extra cmake args...
   local dir="$root/$1"; shift
   echo "=== build $dir"
-  cmake -S "$root" -B "$dir" -G Ninja "$@" >/dev/null || return 1
-  cmake --build "$dir" -j"$jobs" || return 1
+  if ! cmake -S "$root" -B "$dir" -G Ninja "$@" >/dev/null || ! cmake --build "$dir" -j"$jobs"; then
+    echo "build FAILED: $dir"
+    all_failed=$((all_failed + 1))
+    return 1
+  fi
   echo "=== test $dir"
-  (cd "$dir" && ctest --output-on-failure -j1 --timeout 600)
+  (cd "$dir" && ctest --output-on-failure -j1 --timeout 600) | tee "$dir/ctest.log"
+  local rc=${PIPESTATUS[0]}
+  # "95% tests passed, 1 tests failed out of 20" -> running totals for the final line.
+  local line total failed
+  line=$(grep -E 'tests passed, [0-9]+ tests failed out of [0-9]+' "$dir/ctest.log" | tail -1)
+  total=$(sed -E 's/.* out of ([0-9]+).*/\1/' <<<"$line")
+  failed=$(sed -E 's/.* ([0-9]+) tests failed.*/\1/' <<<"$line")
+  if [ -n "$line" ]; then
+    all_passed=$((all_passed + total - failed))
+    all_failed=$((all_failed + failed))
+  else
+    all_failed=$((all_failed + 1))
+  fi
+  return "$rc"
 }
+all_passed=0
+all_failed=0
 
 run_build build-test -DCMAKE_BUILD_TYPE=RelWithDebInfo -DTANDEM_BENCH=ON || status=1
 if [ "${TANDEM_SKIP_ASAN:-0}" != 1 ]; then
@@ -42,13 +60,18 @@ if cmake -S "$root" -B "$fuzz_dir" -G Ninja -DCMAKE_CXX_COMPILER=clang++ -DTANDE
   if "$fuzz_dir/tests/fuzz/request_parser_fuzz" -max_total_time="${TANDEM_FUZZ_SECONDS:-60}" \
        -max_len=4096 -artifact_prefix="$fuzz_dir/" "$corpus" >"$fuzz_dir/fuzz.log" 2>&1; then
     echo "fuzz: $(grep -o 'Done [0-9]* runs in [0-9]* second(s)' "$fuzz_dir/fuzz.log")"
+    all_passed=$((all_passed + 1))
   else
+    all_failed=$((all_failed + 1))
     echo "fuzz: FAILED (crash input and log in $fuzz_dir)"; tail -30 "$fuzz_dir/fuzz.log"; status=1
   fi
   rm -rf "$corpus"
 else
-  echo "fuzz: build FAILED"; status=1
+  echo "fuzz: build FAILED"; status=1; all_failed=$((all_failed + 1))
 fi
 
-if [ $status -eq 0 ]; then echo "ALL TESTS PASSED"; else echo "SOME TESTS FAILED"; fi
+[ "$unformatted" = 0 ] && all_passed=$((all_passed + 1)) || all_failed=$((all_failed + 1))
+# ctest's own summaries are printed above, one per build; this line totals both builds plus the
+# format check and the fuzz run.
+echo "tandem: $all_passed passed, $all_failed failed"
 exit $status
