@@ -4,7 +4,10 @@
 #pragma once
 
 #include <cstdint>
+#include <set>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "resp/net/connection.h"
 #include "resp/reply_builder.h"
@@ -51,6 +54,23 @@ class Client {
   int64_t obuf_soft_limit_since_ms = 0;
   uint64_t commands_processed = 0;
   bool pending_write = false;  // queued in the server's flush list for this loop iteration
+
+  // ---- pub/sub: what this client is subscribed to (the server keeps the reverse maps) ----
+  std::set<std::string> channels;
+  std::set<std::string> patterns;
+  std::set<std::string> shard_channels;
+  size_t subscription_count() const { return channels.size() + patterns.size(); }
+
+  // ---- MULTI/EXEC ----
+  struct QueuedCommand {
+    const Command* cmd;
+    std::vector<std::string> args;  // owned copies: the read buffer moves on
+  };
+  bool in_multi = false;
+  bool exec_abort = false;  // a command failed to queue: EXEC answers EXECABORT
+  bool dirty_cas = false;   // a watched key changed: EXEC answers null
+  std::vector<QueuedCommand> queued;
+  std::vector<std::pair<int, std::string>> watched;  // (db, key)
 
   void set_last_interaction(int64_t ms) { last_interaction_ms_ = ms; }
   int64_t last_interaction() const { return last_interaction_ms_; }

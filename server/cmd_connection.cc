@@ -323,15 +323,6 @@ void CmdClientNoEvict(CommandContext& ctx) {
   ctx.reply().Ok();
 }
 
-void ReplyHelp(CommandContext& ctx, std::string_view name,
-               std::initializer_list<std::string_view> lines) {
-  resp::ReplyBuilder& r = ctx.reply();
-  r.ArrayHeader(static_cast<int64_t>(lines.size() + 3));
-  r.SimpleString(fmt::format("{} <subcommand> [<arg> [value] [opt] ...]. Subcommands are:", name));
-  for (std::string_view l : lines) r.SimpleString(l);
-  r.SimpleString("HELP");
-  r.SimpleString("    Prints this help.");
-}
 
 void CmdClientHelp(CommandContext& ctx) {
   ReplyHelp(ctx, "CLIENT",

@@ -19,7 +19,10 @@ using storage::Entry;
 void CmdDel(CommandContext& ctx) {
   int64_t deleted = 0;
   for (size_t i = 1; i < ctx.args.size(); ++i) {
-    if (ctx.LookupWrite(ctx.args[i]) != nullptr && ctx.db().Delete(ctx.args[i])) ++deleted;
+    if (ctx.LookupWrite(ctx.args[i]) != nullptr && ctx.db().Delete(ctx.args[i])) {
+      ++deleted;
+      ctx.Notify(kNotifyGeneric, "del", ctx.args[i]);
+    }
   }
   ctx.Dirty(static_cast<uint64_t>(deleted));
   ctx.reply().Integer(deleted);
@@ -152,6 +155,8 @@ void RenameGeneric(CommandContext& ctx, bool nx) {
   Entry* ne = db.Add(dst, std::move(v));
   if (expire >= 0) db.SetExpire(ne, expire);
   ctx.Dirty();
+  ctx.Notify(kNotifyGeneric, "rename_from", src);
+  ctx.Notify(kNotifyGeneric, "rename_to", dst);
   nx ? ctx.reply().Integer(1) : ctx.reply().Ok();
 }
 void CmdRename(CommandContext& ctx) { RenameGeneric(ctx, false); }
@@ -182,6 +187,8 @@ void CmdMove(CommandContext& ctx) {
   if (expire >= 0) dst.SetExpire(ne, expire);
   ctx.db().Delete(ctx.args[1]);
   ctx.Dirty();
+  ctx.server.NotifyKeyspaceEvent(kNotifyGeneric, "move_from", ctx.args[1], ctx.client.db_index);
+  ctx.server.NotifyKeyspaceEvent(kNotifyGeneric, "move_to", ctx.args[1], static_cast<int>(dbid));
   ctx.reply().Integer(1);
 }
 
@@ -213,6 +220,7 @@ void CmdCopy(CommandContext& ctx) {
   Entry* ne = dst.Add(ctx.args[2], std::move(copy));
   if (expire >= 0) dst.SetExpire(ne, expire);
   ctx.Dirty();
+  ctx.server.NotifyKeyspaceEvent(kNotifyGeneric, "copy_to", ctx.args[2], dst.index());
   ctx.reply().Integer(1);
 }
 
@@ -259,8 +267,10 @@ void ExpireGeneric(CommandContext& ctx, int64_t basetime, bool seconds) {
   if ((flags & kLt) && current != -1 && when >= current) return ctx.reply().Integer(0);
   if (when <= ctx.now_ms) {
     ctx.db().Delete(ctx.args[1]);
+    ctx.Notify(kNotifyGeneric, "del", ctx.args[1]);
   } else {
     ctx.db().SetExpire(e, when);
+    ctx.Notify(kNotifyGeneric, "expire", ctx.args[1]);
   }
   ctx.Dirty();
   ctx.reply().Integer(1);
@@ -288,6 +298,7 @@ void CmdPersist(CommandContext& ctx) {
   Entry* e = ctx.LookupWrite(ctx.args[1]);
   if (e == nullptr || !ctx.db().Persist(e)) return ctx.reply().Integer(0);
   ctx.Dirty();
+  ctx.Notify(kNotifyGeneric, "persist", ctx.args[1]);
   ctx.reply().Integer(1);
 }
 

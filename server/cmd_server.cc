@@ -17,7 +17,7 @@
 #include "server/command_meta.h"
 #include "server/errors.h"
 #include "server/server.h"
-#include "storage/sha1.h"
+#include "storage/digest.h"
 
 namespace tandem::server {
 
@@ -25,15 +25,6 @@ namespace {
 
 using storage::Entry;
 
-void ReplyHelpLines(CommandContext& ctx, std::string_view name,
-                    std::initializer_list<std::string_view> lines) {
-  resp::ReplyBuilder& r = ctx.reply();
-  r.ArrayHeader(static_cast<int64_t>(lines.size() + 3));
-  r.SimpleString(fmt::format("{} <subcommand> [<arg> [value] [opt] ...]. Subcommands are:", name));
-  for (std::string_view l : lines) r.SimpleString(l);
-  r.SimpleString("HELP");
-  r.SimpleString("    Prints this help.");
-}
 
 void CmdInfo(CommandContext& ctx) {
   std::string text = BuildInfo(ctx.server, ctx.args.subspan(1));
@@ -82,7 +73,7 @@ void CmdConfigResetstat(CommandContext& ctx) {
 }
 
 void CmdConfigHelp(CommandContext& ctx) {
-  ReplyHelpLines(
+  ReplyHelp(
       ctx, "CONFIG",
       {"GET <pattern>", "    Return parameters matching the glob-like <pattern> and their values.",
        "SET <directive> <value>", "    Set the configuration <directive> to <value>.", "RESETSTAT",
@@ -203,7 +194,7 @@ void CmdCommandGetkeys(CommandContext& ctx) {
 }
 
 void CmdCommandHelp(CommandContext& ctx) {
-  ReplyHelpLines(
+  ReplyHelp(
       ctx, "COMMAND",
       {"(no subcommand)", "    Return details about all Redis commands.", "COUNT",
        "    Return the total number of commands in this Redis server.", "LIST",
@@ -264,7 +255,7 @@ void CmdSlowlogReset(CommandContext& ctx) {
 }
 
 void CmdSlowlogHelp(CommandContext& ctx) {
-  ReplyHelpLines(ctx, "SLOWLOG",
+  ReplyHelp(ctx, "SLOWLOG",
                  {"GET [<count>]",
                   "    Return top <count> entries from the slowlog (default: 10, -1 mean all).",
                   "    Entries are made of:",
@@ -350,7 +341,7 @@ void CmdObjectFreq(CommandContext& ctx) {
 }
 
 void CmdObjectHelp(CommandContext& ctx) {
-  ReplyHelpLines(ctx, "OBJECT",
+  ReplyHelp(ctx, "OBJECT",
                  {"ENCODING <key>",
                   "    Return the kind of internal representation used in order to store the value",
                   "    associated with a <key>.", "FREQ <key>",
@@ -388,7 +379,7 @@ void CmdMemoryUsage(CommandContext& ctx) {
 }
 
 void CmdMemoryHelp(CommandContext& ctx) {
-  ReplyHelpLines(ctx, "MEMORY",
+  ReplyHelp(ctx, "MEMORY",
                  {"DOCTOR", "    Return memory problems reports.", "MALLOC-STATS",
                   "    Return internal statistics report from the memory allocator.", "PURGE",
                   "    Attempt to purge dirty pages for reclamation by the allocator.", "STATS",
@@ -407,56 +398,21 @@ void CmdMemoryPurge(CommandContext& ctx) {
 
 // Dataset digests exactly as Redis computes them (debug.c), so DEBUG DIGEST compares a tandem
 // dataset with a Redis one, and a replica with its master.
-using Digest = storage::Sha1::Digest;
-
-void XorDigest(Digest& digest, const void* data, size_t len) {
-  storage::Sha1 s;
-  s.Update(data, len);
-  Digest h = s.Final();
-  for (size_t i = 0; i < digest.size(); ++i) digest[i] ^= h[i];
-}
-
-void MixDigest(Digest& digest, const void* data, size_t len) {
-  XorDigest(digest, data, len);
-  storage::Sha1 s;
-  s.Update(digest.data(), digest.size());
-  digest = s.Final();
-}
-
-uint32_t RedisTypeCode(storage::ObjType t) {
-  switch (t) {
-    case storage::ObjType::kString:
-      return 0;
-    case storage::ObjType::kList:
-      return 1;
-    case storage::ObjType::kSet:
-      return 2;
-    case storage::ObjType::kZSet:
-      return 3;
-    case storage::ObjType::kHash:
-      return 4;
-    case storage::ObjType::kStream:
-      return 6;
-  }
-  return 0;
-}
+using Digest = storage::DigestBytes;
+using storage::HexDigest;
+using storage::MixDigest;
+using storage::XorDigest;
 
 // xorObjectDigest: the value's type, its content, and a marker if it has a TTL.
 void XorObjectDigest(Digest& digest, const Entry& e) {
-  uint32_t type = htonl(RedisTypeCode(e.value.type));
+  uint32_t type = htonl(storage::RedisTypeCode(static_cast<uint8_t>(e.value.type)));
   MixDigest(digest, &type, sizeof(type));
-  MixDigest(digest, e.value.str.data(), e.value.str.size());
-  if (e.expire_ms >= 0) XorDigest(digest, "!!expire!!", 10);
-}
-
-std::string HexDigest(const Digest& d) {
-  static const char* kHex = "0123456789abcdef";
-  std::string s;
-  for (uint8_t b : d) {
-    s += kHex[b >> 4];
-    s += kHex[b & 15];
+  if (e.value.type == storage::ObjType::kString) {
+    MixDigest(digest, e.value.str.data(), e.value.str.size());
+  } else {
+    e.value.obj->Digest(digest);
   }
-  return s;
+  if (e.expire_ms >= 0) XorDigest(digest, "!!expire!!", 10);
 }
 
 Digest DatasetDigest(storage::Keyspace& ks) {
@@ -546,7 +502,7 @@ void CmdDebug(CommandContext& ctx) {
     return;
   }
   if (EqualsIgnoreCase(sub, "help") && argc == 2) {
-    return ReplyHelpLines(
+    return ReplyHelp(
         ctx, "DEBUG",
         {"DIGEST", "    Output a hex signature representing the current DB content.",
          "DIGEST-VALUE <key> [<key> ...]",

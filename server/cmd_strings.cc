@@ -127,14 +127,18 @@ bool ExpireMillis(CommandContext& ctx, std::string_view arg, unsigned flags, int
 void SetKey(CommandContext& ctx, std::string_view key, Value value, int64_t expire_ms,
             bool keep_ttl) {
   storage::Db& db = ctx.db();
+  ctx.Dirty();
+  ctx.Notify(kNotifyString, "set", key);
   if (expire_ms >= 0 && expire_ms <= ctx.now_ms) {
     db.Delete(key);
-    ctx.Dirty();
+    ctx.Notify(kNotifyGeneric, "del", key);
     return;
   }
   Entry* e = db.Set(key, std::move(value), keep_ttl);
-  if (expire_ms >= 0) db.SetExpire(e, expire_ms);
-  ctx.Dirty();
+  if (expire_ms >= 0) {
+    db.SetExpire(e, expire_ms);
+    ctx.Notify(kNotifyGeneric, "expire", key);
+  }
 }
 
 void SetGeneric(CommandContext& ctx, std::string_view key, std::string_view val, unsigned flags,
@@ -193,6 +197,7 @@ void CmdGetdel(CommandContext& ctx) {
   if (e != nullptr) {
     ctx.db().Delete(ctx.args[1]);
     ctx.Dirty();
+    ctx.Notify(kNotifyGeneric, "del", ctx.args[1]);
   }
 }
 
@@ -212,11 +217,14 @@ void CmdGetex(CommandContext& ctx) {
   if (when >= 0 && when <= ctx.now_ms) {
     ctx.db().Delete(ctx.args[1]);
     ctx.Dirty();
+    ctx.Notify(kNotifyGeneric, "del", ctx.args[1]);
   } else if (when >= 0) {
     ctx.db().SetExpire(e, when);
     ctx.Dirty();
-  } else if (flags & kPersist) {
-    if (ctx.db().Persist(e)) ctx.Dirty();
+    ctx.Notify(kNotifyGeneric, "expire", ctx.args[1]);
+  } else if ((flags & kPersist) && ctx.db().Persist(e)) {
+    ctx.Dirty();
+    ctx.Notify(kNotifyGeneric, "persist", ctx.args[1]);
   }
 }
 
@@ -280,6 +288,7 @@ void IncrDecr(CommandContext& ctx, int64_t incr) {
     ctx.db().Add(ctx.args[1], Value::Integer(value));
   }
   ctx.Dirty();
+  ctx.Notify(kNotifyString, "incrby", ctx.args[1]);
   ctx.reply().Integer(value);
 }
 
@@ -331,6 +340,7 @@ void CmdIncrbyfloat(CommandContext& ctx) {
     ctx.db().Add(ctx.args[1], std::move(v));
   }
   ctx.Dirty();
+  ctx.Notify(kNotifyString, "incrbyfloat", ctx.args[1]);
   ctx.reply().Bulk(text);
 }
 
@@ -362,6 +372,7 @@ void CmdAppend(CommandContext& ctx) {
     len = e->value.str.size();
   }
   ctx.Dirty();
+  ctx.Notify(kNotifyString, "append", ctx.args[1]);
   ctx.reply().Integer(static_cast<int64_t>(len));
 }
 
@@ -408,6 +419,7 @@ void CmdSetrange(CommandContext& ctx) {
     size_t len = s.size();
     ctx.db().Add(ctx.args[1], Value::RawString(std::move(s)));
     ctx.Dirty();
+    ctx.Notify(kNotifyString, "setrange", ctx.args[1]);
     return ctx.reply().Integer(static_cast<int64_t>(len));
   }
   if (!IsString(e)) return ctx.Error(err::kWrongType);
@@ -419,6 +431,7 @@ void CmdSetrange(CommandContext& ctx) {
   std::memcpy(s.data() + offset, value.data(), value.size());
   e->value.encoding = storage::Encoding::kRaw;
   ctx.Dirty();
+  ctx.Notify(kNotifyString, "setrange", ctx.args[1]);
   ctx.reply().Integer(static_cast<int64_t>(s.size()));
 }
 

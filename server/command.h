@@ -148,6 +148,12 @@ void RegisterConnectionCommands(CommandTable& table);
 void RegisterKeyCommands(CommandTable& table);
 void RegisterStringCommands(CommandTable& table);
 void RegisterServerCommands(CommandTable& table);
+void RegisterListCommands(CommandTable& table);
+void RegisterHashCommands(CommandTable& table);
+void RegisterSetCommands(CommandTable& table);
+void RegisterZSetCommands(CommandTable& table);
+void RegisterPubsubCommands(CommandTable& table);
+void RegisterTransactionCommands(CommandTable& table);
 
 // Lower-cases ASCII into `out` (command names are ASCII).
 std::string ToLower(std::string_view s);

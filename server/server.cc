@@ -9,6 +9,7 @@
 #include <cstring>
 #include <random>
 
+#include "config/glob.h"
 #include "config/log.h"
 #include "server/arg_cursor.h"
 #include "server/errors.h"
@@ -140,6 +141,32 @@ void CommandContext::WrongArity() {
 
 void CommandContext::Dirty(uint64_t n) { server.add_dirty(n); }
 
+void ReplyHelp(CommandContext& ctx, std::string_view name,
+               std::initializer_list<std::string_view> lines) {
+  resp::ReplyBuilder& r = ctx.reply();
+  r.ArrayHeader(static_cast<int64_t>(lines.size() + 3));
+  r.SimpleString(fmt::format("{} <subcommand> [<arg> [value] [opt] ...]. Subcommands are:", name));
+  for (std::string_view l : lines) r.SimpleString(l);
+  r.SimpleString("HELP");
+  r.SimpleString("    Prints this help.");
+}
+
+void CommandContext::Notify(int type, std::string_view event, std::string_view key) {
+  server.NotifyKeyspaceEvent(type, event, key, client.db_index);
+}
+
+void Server::NotifyKeyspaceEvent(int type, std::string_view event, std::string_view key,
+                                 int dbid) {
+  const int flags = config_.notify_keyspace_events;
+  if (!(flags & type)) return;
+  if (flags & kNotifyKeyspace) {
+    Publish(fmt::format("__keyspace@{}__:{}", dbid, key), event);
+  }
+  if (flags & kNotifyKeyevent) {
+    Publish(fmt::format("__keyevent@{}__:{}", dbid, event), key);
+  }
+}
+
 // ---------------------------------------------------------------------------------------------
 // Server: set-up and loop hooks
 // ---------------------------------------------------------------------------------------------
@@ -158,6 +185,12 @@ Server::Server(ServerConfig& config, config::Schema& schema, std::string config_
   RegisterKeyCommands(commands_);
   RegisterStringCommands(commands_);
   RegisterServerCommands(commands_);
+  RegisterListCommands(commands_);
+  RegisterHashCommands(commands_);
+  RegisterSetCommands(commands_);
+  RegisterZSetCommands(commands_);
+  RegisterPubsubCommands(commands_);
+  RegisterTransactionCommands(commands_);
 }
 
 Server::~Server() = default;
@@ -223,6 +256,11 @@ std::string Server::Start() {
   InstallConfigHooks();
   startup_memory_ = UsedMemory();
   keyspace_.set_lazy_expire_deletes(!is_replica());
+  // A key deleted because it expired breaks WATCH and is an "expired" keyspace event.
+  keyspace_.set_expired_hook([this](storage::Db& db, std::string_view key) {
+    TouchWatchedKey(db.index(), key);
+    NotifyKeyspaceEvent(kNotifyExpired, "expired", key, db.index());
+  });
   if (is_replica()) {
     config::LogMessage(config::Level::kWarning,
                        fmt::format("Configured as a replica of {}:{}, but this build does not "
@@ -350,6 +388,8 @@ void Server::OnClosed(net::Connection& conn) {
   if (client == nullptr) return;
   stats_.net_input_bytes += conn.bytes_read();
   stats_.net_output_bytes += conn.bytes_written();
+  RemoveSubscriptions(*client);
+  UnwatchAll(*client);
   clients_.erase(conn.id());
   std::erase(monitors_, conn.id());
   std::erase(paused_clients_, conn.id());
@@ -458,7 +498,20 @@ void Server::Dispatch(Client& client, std::span<const std::string_view> args) {
   reply.set_protocol(client.resp);
 
   auto reject = [&](std::string_view msg, Command* cmd) {
-    reply.Error(msg);
+    // A command rejected inside MULTI makes EXEC fail with EXECABORT (flagTransaction); a
+    // rejected EXEC itself discards the transaction and says why (execCommandAbort).
+    if (client.in_multi) client.exec_abort = true;
+    if (cmd != nullptr && cmd->name == "exec") {
+      client.queued.clear();
+      client.in_multi = false;
+      client.exec_abort = false;
+      client.dirty_cas = false;
+      UnwatchAll(client);
+      std::string_view why = msg.starts_with("ERR ") ? msg.substr(4) : msg;
+      reply.Error(fmt::format("EXECABORT Transaction discarded because of: {}", why));
+    } else {
+      reply.Error(msg);
+    }
     ++stats_.total_error_replies;
     size_t sp = msg.find(' ');
     ++stats_.errorstats[std::string(msg.substr(0, sp))];
@@ -515,11 +568,22 @@ void Server::Dispatch(Client& client, std::span<const std::string_view> args) {
                            "PING / QUIT / RESET are allowed in this context",
                            cmd->name),
                cmd);
+      } else if (client.in_multi && (cmd->flags & kCmdNoMulti)) {
+        reject("ERR Command not allowed inside a transaction", cmd);
+      } else if (client.in_multi && cmd->name != "exec" && cmd->name != "discard" &&
+                 cmd->name != "multi" && cmd->name != "watch" && cmd->name != "quit" &&
+                 cmd->name != "reset") {
+        Client::QueuedCommand q{cmd, {}};
+        q.args.reserve(args.size());
+        for (std::string_view a : args) q.args.emplace_back(a);
+        client.queued.push_back(std::move(q));
+        reply.SimpleString("QUEUED");
       } else {
         Call(client, *cmd, args);
       }
     }
   }
+
   if (suppress) reply.set_buffer(&client.conn().output());
   client.reply_skip = client.reply_skip_next;
   client.reply_skip_next = false;
@@ -530,7 +594,9 @@ void Server::Call(Client& client, const Command& cmd, std::span<const std::strin
   const int64_t start_us = NowUs();
   client.last_command = &cmd;  // CLIENT LIST shows the command being run, as Redis does
   CommandContext ctx(*this, client, args, cmd, start_us / 1000);
+  const uint64_t dirty_before = dirty_;
   cmd.handler(ctx);
+  if (dirty_ != dirty_before && !watched_keys_.empty()) TouchCommandKeys(client, cmd, args);
   const int64_t duration = NowUs() - start_us;
   ++stats_.total_commands_processed;
   ++cmd.stats.calls;
@@ -714,6 +780,216 @@ void Server::Cron() {
   if (active_expire_ && !is_replica()) keyspace_.ActiveExpireCycle(now, period_us / 4);
   // Incremental rehash: 1 ms per tick (activerehashing).
   if (config_.activerehashing) keyspace_.RehashCron(1000);
+}
+
+}  // namespace tandem::server
+
+namespace tandem::server {
+
+// ---------------------------------------------------------------------------------------------
+// Pub/Sub registry
+// ---------------------------------------------------------------------------------------------
+
+namespace {
+using SubMap = std::unordered_map<std::string, std::vector<uint64_t>>;
+}
+
+const SubMap& Server::subscriptions(SubKind kind) const {
+  switch (kind) {
+    case SubKind::kChannel: return channels_;
+    case SubKind::kPattern: return patterns_;
+    case SubKind::kShard: return shard_channels_;
+  }
+  return channels_;
+}
+
+uint64_t Server::pattern_count() const { return patterns_.size(); }
+
+bool Server::Subscribe(Client& c, SubKind kind, std::string_view name) {
+  std::set<std::string>& mine = kind == SubKind::kChannel   ? c.channels
+                                : kind == SubKind::kPattern ? c.patterns
+                                                            : c.shard_channels;
+  if (!mine.emplace(name).second) return false;
+  SubMap& map = const_cast<SubMap&>(subscriptions(kind));
+  map[std::string(name)].push_back(c.id());
+  c.flags |= kClientPubsub;
+  return true;
+}
+
+bool Server::Unsubscribe(Client& c, SubKind kind, std::string_view name) {
+  std::set<std::string>& mine = kind == SubKind::kChannel   ? c.channels
+                                : kind == SubKind::kPattern ? c.patterns
+                                                            : c.shard_channels;
+  auto it = mine.find(std::string(name));
+  if (it == mine.end()) return false;
+  mine.erase(it);
+  SubMap& map = const_cast<SubMap&>(subscriptions(kind));
+  auto m = map.find(std::string(name));
+  if (m != map.end()) {
+    std::erase(m->second, c.id());
+    if (m->second.empty()) map.erase(m);
+  }
+  if (c.channels.empty() && c.patterns.empty() && c.shard_channels.empty()) {
+    c.flags &= ~kClientPubsub;
+  }
+  return true;
+}
+
+void Server::RemoveSubscriptions(Client& c) {
+  for (std::string ch : std::set<std::string>(c.channels)) Unsubscribe(c, SubKind::kChannel, ch);
+  for (std::string p : std::set<std::string>(c.patterns)) Unsubscribe(c, SubKind::kPattern, p);
+  for (std::string s : std::set<std::string>(c.shard_channels)) {
+    Unsubscribe(c, SubKind::kShard, s);
+  }
+}
+
+void Server::MarkPendingWrite(Client& c) {
+  if (!c.pending_write) {
+    c.pending_write = true;
+    pending_writes_.push_back(&c.conn());
+  }
+  CheckOutputLimits(c, storage::SystemClockMs());
+}
+
+int64_t Server::Publish(std::string_view channel, std::string_view message) {
+  int64_t receivers = 0;
+  auto deliver = [&](Client& c, std::initializer_list<std::string_view> parts) {
+    if (c.conn().closing()) return;
+    resp::ReplyBuilder out(&c.conn().output(), c.resp);
+    out.PushHeader(static_cast<int64_t>(parts.size()));
+    for (std::string_view p : parts) out.Bulk(p);
+    MarkPendingWrite(c);
+    ++receivers;
+  };
+  auto it = channels_.find(std::string(channel));
+  if (it != channels_.end()) {
+    for (uint64_t id : std::vector<uint64_t>(it->second)) {
+      if (Client* c = FindClient(id)) deliver(*c, {"message", channel, message});
+    }
+  }
+  for (const auto& [pattern, ids] : SubMap(patterns_)) {
+    if (!config::GlobMatch(pattern, channel, false)) continue;
+    for (uint64_t id : ids) {
+      if (Client* c = FindClient(id)) deliver(*c, {"pmessage", pattern, channel, message});
+    }
+  }
+  return receivers;
+}
+
+int64_t Server::PublishShard(std::string_view channel, std::string_view message) {
+  int64_t receivers = 0;
+  auto it = shard_channels_.find(std::string(channel));
+  if (it == shard_channels_.end()) return 0;
+  for (uint64_t id : std::vector<uint64_t>(it->second)) {
+    Client* c = FindClient(id);
+    if (c == nullptr || c->conn().closing()) continue;
+    resp::ReplyBuilder out(&c->conn().output(), c->resp);
+    out.PushHeader(3);
+    out.Bulk("smessage");
+    out.Bulk(channel);
+    out.Bulk(message);
+    MarkPendingWrite(*c);
+    ++receivers;
+  }
+  return receivers;
+}
+
+// ---------------------------------------------------------------------------------------------
+// WATCH and transactions
+// ---------------------------------------------------------------------------------------------
+
+void Server::Watch(Client& c, int db, std::string_view key) {
+  std::pair<int, std::string> k{db, std::string(key)};
+  if (std::find(c.watched.begin(), c.watched.end(), k) != c.watched.end()) return;
+  c.watched.push_back(k);
+  watched_keys_[k].push_back(c.id());
+}
+
+void Server::UnwatchAll(Client& c) {
+  for (const auto& k : c.watched) {
+    auto it = watched_keys_.find(k);
+    if (it == watched_keys_.end()) continue;
+    std::erase(it->second, c.id());
+    if (it->second.empty()) watched_keys_.erase(it);
+  }
+  c.watched.clear();
+}
+
+void Server::TouchWatchedKey(int db, std::string_view key) {
+  auto it = watched_keys_.find({db, std::string(key)});
+  if (it == watched_keys_.end()) return;
+  for (uint64_t id : it->second) {
+    if (Client* c = FindClient(id)) c->dirty_cas = true;
+  }
+}
+
+void Server::TouchWatchedDb(int db) {
+  for (auto& [k, ids] : watched_keys_) {
+    if (k.first != db) continue;
+    for (uint64_t id : ids) {
+      if (Client* c = FindClient(id)) c->dirty_cas = true;
+    }
+  }
+}
+
+void Server::TouchCommandKeys(const Client& client, const Command& cmd,
+                              std::span<const std::string_view> args) {
+  const std::string& name = cmd.name;
+  if (name == "flushall") {
+    for (int i = 0; i < keyspace_.databases(); ++i) TouchWatchedDb(i);
+    return;
+  }
+  if (name == "flushdb") return TouchWatchedDb(client.db_index);
+  if (name == "swapdb") {
+    int64_t a = 0;
+    int64_t b = 0;
+    if (ParseInt64(args[1], a) && ParseInt64(args[2], b)) {
+      TouchWatchedDb(static_cast<int>(a));
+      TouchWatchedDb(static_cast<int>(b));
+    }
+    return;
+  }
+  if (cmd.first_key <= 0) return;
+  int argc = static_cast<int>(args.size());
+  int last = cmd.last_key < 0 ? argc + cmd.last_key : cmd.last_key;
+  for (int i = cmd.first_key; i <= last && i < argc; i += std::max(1, cmd.key_step)) {
+    TouchWatchedKey(client.db_index, args[i]);
+  }
+  // MOVE and COPY ... DB also change the key in the other database.
+  if (name == "move") {
+    int64_t db = 0;
+    if (ParseInt64(args[2], db)) TouchWatchedKey(static_cast<int>(db), args[1]);
+  } else if (name == "copy") {
+    for (size_t i = 3; i + 1 < args.size(); ++i) {
+      int64_t db = 0;
+      if (EqualsIgnoreCase(args[i], "db") && ParseInt64(args[i + 1], db)) {
+        TouchWatchedKey(static_cast<int>(db), args[2]);
+      }
+    }
+  }
+}
+
+void Server::ExecTransaction(Client& c) {
+  std::vector<Client::QueuedCommand> queued;
+  queued.swap(c.queued);
+  c.in_multi = false;
+  c.exec_abort = false;
+  UnwatchAll(c);
+  c.reply().ArrayHeader(static_cast<int64_t>(queued.size()));
+  for (const auto& q : queued) {
+    std::vector<std::string_view> argv(q.args.begin(), q.args.end());
+    // Checks that can change between queueing and EXEC (a replica, a pubsub context) are
+    // applied again; everything else was checked when the command was queued.
+    if (is_replica() && config_.replica_read_only && (q.cmd->flags & kCmdWrite) &&
+        !(c.flags & kClientMaster)) {
+      c.reply().Error("READONLY You can't write against a read only replica.");
+      ++stats_.total_error_replies;
+      ++stats_.errorstats["READONLY"];
+      continue;
+    }
+    Call(c, *q.cmd, argv);
+  }
+  c.dirty_cas = false;
 }
 
 }  // namespace tandem::server

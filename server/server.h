@@ -95,6 +95,11 @@ class CommandContext {
   void WrongArity();
   // The keyspace changed: count it for INFO (rdb_changes_since_last_save).
   void Dirty(uint64_t n = 1);
+  // A keyspace event (notifyKeyspaceEvent): `type` is one of the kNotify* class bits of
+  // server_config.h (kNotifyGeneric, kNotifyString, kNotifyList, ...), `event` Redis's event
+  // name ("lpush", "hset", "del", "expire" ...). Published on __keyspace@<db>__:<key> and
+  // __keyevent@<db>__:<event> when notify-keyspace-events selects the class.
+  void Notify(int type, std::string_view event, std::string_view key);
 
   bool failed = false;
 };
@@ -157,6 +162,33 @@ class Server : public net::ConnectionHandler {
   void OnReadable(net::Connection& conn) override;
   void OnClosed(net::Connection& conn) override;
 
+  // notifyKeyspaceEvent for db `dbid` (see CommandContext::Notify).
+  void NotifyKeyspaceEvent(int type, std::string_view event, std::string_view key, int dbid);
+  // PUBLISH: delivers `message` to subscribers of `channel` and matching patterns; returns the
+  // number of clients that received it.
+  int64_t Publish(std::string_view channel, std::string_view message);
+
+  // ---- pub/sub registry (channel/pattern -> subscriber ids, in subscription order) ----
+  enum class SubKind { kChannel, kPattern, kShard };
+  // Returns false if the client was already subscribed.
+  bool Subscribe(Client& c, SubKind kind, std::string_view name);
+  bool Unsubscribe(Client& c, SubKind kind, std::string_view name);
+  int64_t PublishShard(std::string_view channel, std::string_view message);
+  const std::unordered_map<std::string, std::vector<uint64_t>>& subscriptions(SubKind kind) const;
+  uint64_t pattern_count() const;
+  // Queues `c` for this iteration's flush and applies its output-buffer limits.
+  void MarkPendingWrite(Client& c);
+
+  // ---- WATCH: (db, key) -> watching client ids ----
+  void Watch(Client& c, int db, std::string_view key);
+  void UnwatchAll(Client& c);
+  // signalModifiedKey: every client watching the key will fail its EXEC.
+  void TouchWatchedKey(int db, std::string_view key);
+  void TouchWatchedDb(int db);  // FLUSHDB / FLUSHALL / SWAPDB
+  bool has_watchers() const { return !watched_keys_.empty(); }
+  // Runs the queued commands of a transaction (EXEC).
+  void ExecTransaction(Client& c);
+
   // Executes one parsed command for `client` (also used for tests without sockets).
   void Dispatch(Client& client, std::span<const std::string_view> args);
 
@@ -168,6 +200,10 @@ class Server : public net::ConnectionHandler {
   void Accept(net::Connection* conn);
   void ProcessInput(Client& client);
   void Call(Client& client, const Command& cmd, std::span<const std::string_view> args);
+  // After a write command: the keys it names are modified for WATCH purposes.
+  void TouchCommandKeys(const Client& client, const Command& cmd,
+                        std::span<const std::string_view> args);
+  void RemoveSubscriptions(Client& c);
   void FeedMonitors(const Client& client, std::span<const std::string_view> args, int64_t now_us);
   void CheckOutputLimits(Client& client, int64_t now_ms);
   void BeforeSleep();
@@ -188,6 +224,10 @@ class Server : public net::ConnectionHandler {
   std::unordered_map<uint64_t, Client*> clients_;
   std::vector<uint64_t> monitors_;
   std::vector<net::Connection*> pending_writes_;
+  std::unordered_map<std::string, std::vector<uint64_t>> channels_;
+  std::unordered_map<std::string, std::vector<uint64_t>> patterns_;
+  std::unordered_map<std::string, std::vector<uint64_t>> shard_channels_;
+  std::map<std::pair<int, std::string>, std::vector<uint64_t>> watched_keys_;
   uint64_t next_client_id_ = 0;
 
   uv_prepare_t prepare_;
@@ -214,6 +254,10 @@ class Server : public net::ConnectionHandler {
 
 // Bytes the allocator has handed out and not taken back (glibc mallinfo2).
 uint64_t UsedMemory();
+// addReplyHelp: "<NAME> <subcommand> [<arg> [value] [opt] ...]. Subcommands are:", the lines,
+// then "HELP" / "    Prints this help.", all as status replies.
+void ReplyHelp(CommandContext& ctx, std::string_view name,
+               std::initializer_list<std::string_view> lines);
 // INFO text for the given sections ("default", "all", "everything" or names).
 std::string BuildInfo(Server& server, std::span<const std::string_view> sections);
 // CLIENT LIST / CLIENT INFO line for one client.

@@ -13,7 +13,13 @@ import difftest  # noqa: E402
 
 
 def corpora():
+    # commands.txt, then one corpus per data-type family (commands_lists.txt, ...) as the
+    # families are built; commands_types.txt (cross-type WRONGTYPE cases) stays opt-in until
+    # every type exists.
     files = [os.path.join(DIFF_DIR, "commands.txt")]
+    for name in sorted(os.listdir(DIFF_DIR)):
+        if name.startswith("commands_") and name.endswith(".txt") and name != "commands_types.txt":
+            files.append(os.path.join(DIFF_DIR, name))
     if os.environ.get("DIFF_WITH_TYPES", "").strip() not in ("", "0"):
         files.append(os.path.join(DIFF_DIR, "commands_types.txt"))
     return files

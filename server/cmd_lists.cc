@@ -1,0 +1,9 @@
+// List commands. Registered rows appear here as the family is built; until then these
+// commands answer -ERR unknown command, as a command tandem lacks must.
+#include "server/command.h"
+
+namespace tandem::server {
+
+void RegisterListCommands(CommandTable& /*table*/) {}
+
+}  // namespace tandem::server

@@ -1,0 +1,9 @@
+// Set commands. Registered rows appear here as the family is built; until then these
+// commands answer -ERR unknown command, as a command tandem lacks must.
+#include "server/command.h"
+
+namespace tandem::server {
+
+void RegisterSetCommands(CommandTable& /*table*/) {}
+
+}  // namespace tandem::server

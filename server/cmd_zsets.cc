@@ -1,0 +1,9 @@
+// ZSet commands. Registered rows appear here as the family is built; until then these
+// commands answer -ERR unknown command, as a command tandem lacks must.
+#include "server/command.h"
+
+namespace tandem::server {
+
+void RegisterZSetCommands(CommandTable& /*table*/) {}
+
+}  // namespace tandem::server
