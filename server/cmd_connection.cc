@@ -323,7 +323,6 @@ void CmdClientNoEvict(CommandContext& ctx) {
   ctx.reply().Ok();
 }
 
-
 void CmdClientHelp(CommandContext& ctx) {
   ReplyHelp(ctx, "CLIENT",
             {"CACHING (YES|NO)",

@@ -82,9 +82,10 @@ void CmdSpublish(CommandContext& ctx) {
 
 void ReplyChannelList(CommandContext& ctx, SubKind kind) {
   if (ctx.args.size() > 3) {
-    return ctx.Error(fmt::format("ERR unknown subcommand or wrong number of arguments for '{}'. "
-                                 "Try PUBSUB HELP.",
-                                 ctx.args[1]));
+    return ctx.Error(
+        fmt::format("ERR unknown subcommand or wrong number of arguments for '{}'. "
+                    "Try PUBSUB HELP.",
+                    ctx.args[1]));
   }
   std::string_view pattern = ctx.args.size() == 3 ? ctx.args[2] : std::string_view();
   std::vector<std::string_view> names;
@@ -118,8 +119,7 @@ void CmdPubsubHelp(CommandContext& ctx) {
   ReplyHelp(ctx, "PUBSUB",
             {"CHANNELS [<pattern>]",
              "    Return the currently active channels matching a <pattern> (default: '*').",
-             "NUMPAT", "    Return number of subscriptions to patterns.",
-             "NUMSUB [<channel> ...]",
+             "NUMPAT", "    Return number of subscriptions to patterns.", "NUMSUB [<channel> ...]",
              "    Return the number of subscribers for the specified channels, excluding",
              "    pattern subscriptions(default: no channels).", "SHARDCHANNELS [<pattern>]",
              "    Return the currently active shard level channels matching a <pattern> "
@@ -134,11 +134,10 @@ void RegisterPubsubCommands(CommandTable& t) {
   constexpr uint32_t kSub = kCmdPubsub | kCmdNoscript | kCmdLoading | kCmdStale;
   t.Add({"subscribe", -2, kSub | kCmdSentinel, 0, 0, 0, CmdSubscribe, "@pubsub @slow", "pubsub",
          "Listen for messages published to the given channels", "2.0.0", "O(N)"});
-  t.Add({"unsubscribe", -1, kSub | kCmdSentinel, 0, 0, 0, CmdUnsubscribe, "@pubsub @slow",
-         "pubsub", "Stop listening for messages posted to the given channels", "2.0.0", "O(N)"});
-  t.Add({"psubscribe", -2, kSub | kCmdSentinel, 0, 0, 0, CmdPsubscribe, "@pubsub @slow",
-         "pubsub", "Listen for messages published to channels matching the given patterns",
-         "2.0.0", "O(N)"});
+  t.Add({"unsubscribe", -1, kSub | kCmdSentinel, 0, 0, 0, CmdUnsubscribe, "@pubsub @slow", "pubsub",
+         "Stop listening for messages posted to the given channels", "2.0.0", "O(N)"});
+  t.Add({"psubscribe", -2, kSub | kCmdSentinel, 0, 0, 0, CmdPsubscribe, "@pubsub @slow", "pubsub",
+         "Listen for messages published to channels matching the given patterns", "2.0.0", "O(N)"});
   t.Add({"punsubscribe", -1, kSub | kCmdSentinel, 0, 0, 0, CmdPunsubscribe, "@pubsub @slow",
          "pubsub", "Stop listening for messages posted to channels matching the given patterns",
          "2.0.0", "O(N+M)"});
@@ -147,33 +146,28 @@ void RegisterPubsubCommands(CommandTable& t) {
   t.Add({"sunsubscribe", -1, kSub, 1, -1, 1, CmdSunsubscribe, "@pubsub @slow", "pubsub",
          "Stop listening for messages posted to the given shard channels", "7.0.0", "O(N)"});
   t.Add({"publish", 3,
-         kCmdPubsub | kCmdLoading | kCmdStale | kCmdFast | kCmdMayReplicate | kCmdSentinel, 0, 0,
-         0, CmdPublish, "@pubsub @fast", "pubsub", "Post a message to a channel", "2.0.0",
-         "O(N+M)"});
-  t.Add({"spublish", 3, kCmdPubsub | kCmdLoading | kCmdStale | kCmdFast | kCmdMayReplicate, 1,
-         1, 1, CmdSpublish, "@pubsub @fast", "pubsub", "Post a message to a shard channel",
-         "7.0.0", "O(N)"});
+         kCmdPubsub | kCmdLoading | kCmdStale | kCmdFast | kCmdMayReplicate | kCmdSentinel, 0, 0, 0,
+         CmdPublish, "@pubsub @fast", "pubsub", "Post a message to a channel", "2.0.0", "O(N+M)"});
+  t.Add({"spublish", 3, kCmdPubsub | kCmdLoading | kCmdStale | kCmdFast | kCmdMayReplicate, 1, 1, 1,
+         CmdSpublish, "@pubsub @fast", "pubsub", "Post a message to a shard channel", "7.0.0",
+         "O(N)"});
   Command* pubsub = t.Add({"pubsub", -2, 0, 0, 0, 0, nullptr, "@slow", "pubsub",
-                           "A container for Pub/Sub commands", "2.8.0",
-                           "Depends on subcommand."});
+                           "A container for Pub/Sub commands", "2.8.0", "Depends on subcommand."});
   constexpr uint32_t kInfo = kCmdPubsub | kCmdLoading | kCmdStale;
   t.AddSubcommand(pubsub, {"channels", -2, kInfo, 0, 0, 0, CmdPubsubChannels, "@pubsub @slow",
                            "pubsub", "List active channels", "2.8.0", "O(N)"});
-  t.AddSubcommand(pubsub, {"numsub", -2, kInfo, 0, 0, 0, CmdPubsubNumsub, "@pubsub @slow",
-                           "pubsub", "Get the count of subscribers for channels", "2.8.0",
-                           "O(N)"});
-  t.AddSubcommand(pubsub, {"numpat", 2, kInfo, 0, 0, 0, CmdPubsubNumpat, "@pubsub @slow",
-                           "pubsub", "Get the count of unique patterns pattern subscriptions",
-                           "2.8.0"});
-  t.AddSubcommand(pubsub, {"shardchannels", -2, kInfo, 0, 0, 0, CmdPubsubShardchannels,
-                           "@pubsub @slow", "pubsub", "List active shard channels", "7.0.0",
-                           "O(N)"});
-  t.AddSubcommand(pubsub, {"shardnumsub", -2, kInfo, 0, 0, 0, CmdPubsubShardnumsub,
-                           "@pubsub @slow", "pubsub",
-                           "Get the count of subscribers for shard channels", "7.0.0", "O(N)"});
+  t.AddSubcommand(pubsub, {"numsub", -2, kInfo, 0, 0, 0, CmdPubsubNumsub, "@pubsub @slow", "pubsub",
+                           "Get the count of subscribers for channels", "2.8.0", "O(N)"});
+  t.AddSubcommand(pubsub, {"numpat", 2, kInfo, 0, 0, 0, CmdPubsubNumpat, "@pubsub @slow", "pubsub",
+                           "Get the count of unique patterns pattern subscriptions", "2.8.0"});
+  t.AddSubcommand(pubsub,
+                  {"shardchannels", -2, kInfo, 0, 0, 0, CmdPubsubShardchannels, "@pubsub @slow",
+                   "pubsub", "List active shard channels", "7.0.0", "O(N)"});
+  t.AddSubcommand(
+      pubsub, {"shardnumsub", -2, kInfo, 0, 0, 0, CmdPubsubShardnumsub, "@pubsub @slow", "pubsub",
+               "Get the count of subscribers for shard channels", "7.0.0", "O(N)"});
   t.AddSubcommand(pubsub, {"help", 2, kCmdLoading | kCmdStale, 0, 0, 0, CmdPubsubHelp, "@slow",
-                           "pubsub", "Show helpful text about the different subcommands",
-                           "6.2.0"});
+                           "pubsub", "Show helpful text about the different subcommands", "6.2.0"});
 }
 
 }  // namespace tandem::server

@@ -25,7 +25,6 @@ namespace {
 
 using storage::Entry;
 
-
 void CmdInfo(CommandContext& ctx) {
   std::string text = BuildInfo(ctx.server, ctx.args.subspan(1));
   ctx.reply().Verbatim(text);
@@ -194,19 +193,18 @@ void CmdCommandGetkeys(CommandContext& ctx) {
 }
 
 void CmdCommandHelp(CommandContext& ctx) {
-  ReplyHelp(
-      ctx, "COMMAND",
-      {"(no subcommand)", "    Return details about all Redis commands.", "COUNT",
-       "    Return the total number of commands in this Redis server.", "LIST",
-       "    Return a list of all commands in this Redis server.", "INFO [<command-name> ...]",
-       "    Return details about multiple Redis commands.",
-       "    If no command names are given, documentation details for all",
-       "    commands are returned.", "DOCS [<command-name> ...]",
-       "    Return documentation details about multiple Redis commands.",
-       "    If no command names are given, documentation details for all",
-       "    commands are returned.", "GETKEYS <full-command>",
-       "    Return the keys from a full Redis command.", "GETKEYSANDFLAGS <full-command>",
-       "    Return the keys and the access flags from a full Redis command."});
+  ReplyHelp(ctx, "COMMAND",
+            {"(no subcommand)", "    Return details about all Redis commands.", "COUNT",
+             "    Return the total number of commands in this Redis server.", "LIST",
+             "    Return a list of all commands in this Redis server.", "INFO [<command-name> ...]",
+             "    Return details about multiple Redis commands.",
+             "    If no command names are given, documentation details for all",
+             "    commands are returned.", "DOCS [<command-name> ...]",
+             "    Return documentation details about multiple Redis commands.",
+             "    If no command names are given, documentation details for all",
+             "    commands are returned.", "GETKEYS <full-command>",
+             "    Return the keys from a full Redis command.", "GETKEYSANDFLAGS <full-command>",
+             "    Return the keys and the access flags from a full Redis command."});
 }
 
 // ---- TIME, SLOWLOG, MONITOR, ROLE ------------------------------------------------------------
@@ -256,12 +254,12 @@ void CmdSlowlogReset(CommandContext& ctx) {
 
 void CmdSlowlogHelp(CommandContext& ctx) {
   ReplyHelp(ctx, "SLOWLOG",
-                 {"GET [<count>]",
-                  "    Return top <count> entries from the slowlog (default: 10, -1 mean all).",
-                  "    Entries are made of:",
-                  "    id, timestamp, time in microseconds, arguments array, client IP and port,",
-                  "    client name", "LEN", "    Return the length of the slowlog.", "RESET",
-                  "    Reset the slowlog."});
+            {"GET [<count>]",
+             "    Return top <count> entries from the slowlog (default: 10, -1 mean all).",
+             "    Entries are made of:",
+             "    id, timestamp, time in microseconds, arguments array, client IP and port,",
+             "    client name", "LEN", "    Return the length of the slowlog.", "RESET",
+             "    Reset the slowlog."});
 }
 
 void CmdMonitor(CommandContext& ctx) {
@@ -342,16 +340,16 @@ void CmdObjectFreq(CommandContext& ctx) {
 
 void CmdObjectHelp(CommandContext& ctx) {
   ReplyHelp(ctx, "OBJECT",
-                 {"ENCODING <key>",
-                  "    Return the kind of internal representation used in order to store the value",
-                  "    associated with a <key>.", "FREQ <key>",
-                  "    Return the access frequency index of the <key>. The returned integer is",
-                  "    proportional to the logarithm of the recent access frequency of the key.",
-                  "IDLETIME <key>",
-                  "    Return the idle time of the <key>, that is the approximated number of",
-                  "    seconds elapsed since the last access to the key.", "REFCOUNT <key>",
-                  "    Return the number of references of the value associated with the specified",
-                  "    <key>."});
+            {"ENCODING <key>",
+             "    Return the kind of internal representation used in order to store the value",
+             "    associated with a <key>.", "FREQ <key>",
+             "    Return the access frequency index of the <key>. The returned integer is",
+             "    proportional to the logarithm of the recent access frequency of the key.",
+             "IDLETIME <key>",
+             "    Return the idle time of the <key>, that is the approximated number of",
+             "    seconds elapsed since the last access to the key.", "REFCOUNT <key>",
+             "    Return the number of references of the value associated with the specified",
+             "    <key>."});
 }
 
 size_t Usable(size_t n) { return n == 0 ? 0 : (n + 15) / 16 * 16; }
@@ -380,13 +378,13 @@ void CmdMemoryUsage(CommandContext& ctx) {
 
 void CmdMemoryHelp(CommandContext& ctx) {
   ReplyHelp(ctx, "MEMORY",
-                 {"DOCTOR", "    Return memory problems reports.", "MALLOC-STATS",
-                  "    Return internal statistics report from the memory allocator.", "PURGE",
-                  "    Attempt to purge dirty pages for reclamation by the allocator.", "STATS",
-                  "    Return information about the memory usage of the server.",
-                  "USAGE <key> [SAMPLES <count>]",
-                  "    Return memory in bytes used by <key> and its value. Nested values are",
-                  "    sampled up to <count> times (default: 5, 0 means sample all)."});
+            {"DOCTOR", "    Return memory problems reports.", "MALLOC-STATS",
+             "    Return internal statistics report from the memory allocator.", "PURGE",
+             "    Attempt to purge dirty pages for reclamation by the allocator.", "STATS",
+             "    Return information about the memory usage of the server.",
+             "USAGE <key> [SAMPLES <count>]",
+             "    Return memory in bytes used by <key> and its value. Nested values are",
+             "    sampled up to <count> times (default: 5, 0 means sample all)."});
 }
 
 void CmdMemoryPurge(CommandContext& ctx) {

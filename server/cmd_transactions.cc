@@ -67,10 +67,11 @@ void RegisterTransactionCommands(CommandTable& t) {
   t.Add({"multi", 1, kTx, 0, 0, 0, CmdMulti, "@fast @transaction", "transactions",
          "Mark the start of a transaction block", "1.2.0"});
   t.Add({"exec", 1, kCmdNoscript | kCmdLoading | kCmdStale | kCmdSkipSlowlog, 0, 0, 0, CmdExec,
-         "@slow @transaction", "transactions", "Execute all commands issued after MULTI",
-         "1.2.0", "Depends on commands in the transaction"});
+         "@slow @transaction", "transactions", "Execute all commands issued after MULTI", "1.2.0",
+         "Depends on commands in the transaction"});
   t.Add({"discard", 1, kTx, 0, 0, 0, CmdDiscard, "@fast @transaction", "transactions",
-         "Discard all commands issued after MULTI", "2.0.0", "O(N), when N is the number of "
+         "Discard all commands issued after MULTI", "2.0.0",
+         "O(N), when N is the number of "
          "queued commands"});
   t.Add({"watch", -2, kTx, 1, -1, 1, CmdWatch, "@fast @transaction", "transactions",
          "Watch the given keys to determine execution of the MULTI/EXEC block", "2.2.0"});

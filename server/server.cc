@@ -155,8 +155,7 @@ void CommandContext::Notify(int type, std::string_view event, std::string_view k
   server.NotifyKeyspaceEvent(type, event, key, client.db_index);
 }
 
-void Server::NotifyKeyspaceEvent(int type, std::string_view event, std::string_view key,
-                                 int dbid) {
+void Server::NotifyKeyspaceEvent(int type, std::string_view event, std::string_view key, int dbid) {
   const int flags = config_.notify_keyspace_events;
   if (!(flags & type)) return;
   if (flags & kNotifyKeyspace) {
@@ -796,9 +795,12 @@ using SubMap = std::unordered_map<std::string, std::vector<uint64_t>>;
 
 const SubMap& Server::subscriptions(SubKind kind) const {
   switch (kind) {
-    case SubKind::kChannel: return channels_;
-    case SubKind::kPattern: return patterns_;
-    case SubKind::kShard: return shard_channels_;
+    case SubKind::kChannel:
+      return channels_;
+    case SubKind::kPattern:
+      return patterns_;
+    case SubKind::kShard:
+      return shard_channels_;
   }
   return channels_;
 }

@@ -21,12 +21,18 @@ void MixDigest(DigestBytes& digest, const void* data, size_t len) {
 
 uint32_t RedisTypeCode(uint8_t obj_type) {
   switch (static_cast<ObjType>(obj_type)) {
-    case ObjType::kString: return 0;
-    case ObjType::kList: return 1;
-    case ObjType::kSet: return 2;
-    case ObjType::kZSet: return 3;
-    case ObjType::kHash: return 4;
-    case ObjType::kStream: return 6;
+    case ObjType::kString:
+      return 0;
+    case ObjType::kList:
+      return 1;
+    case ObjType::kSet:
+      return 2;
+    case ObjType::kZSet:
+      return 3;
+    case ObjType::kHash:
+      return 4;
+    case ObjType::kStream:
+      return 6;
   }
   return 0;
 }
