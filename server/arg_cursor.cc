@@ -3,7 +3,9 @@
 #include <cctype>
 #include <cerrno>
 #include <cmath>
+#include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <string>
 
 #include "storage/value.h"
@@ -54,6 +56,32 @@ bool ParseDouble(std::string_view s, double& out) {
   if (std::isnan(v)) return false;
   out = v;
   return true;
+}
+
+bool ParseScanCursor(std::string_view s, uint64_t& out) {
+  std::string buf(s);
+  if (!buf.empty() && std::isspace(static_cast<unsigned char>(buf[0]))) return false;
+  errno = 0;
+  char* end = nullptr;
+  unsigned long v = std::strtoul(buf.c_str(), &end, 10);
+  if (*end != '\0' || errno == ERANGE) return false;
+  out = v;
+  return true;
+}
+
+std::string FormatLongDoubleHuman(long double v) {
+  char buf[5 * 1024];
+  int len = std::snprintf(buf, sizeof(buf), "%.17Lf", v);
+  if (len <= 0 || static_cast<size_t>(len) + 1 > sizeof(buf)) return {};
+  if (std::memchr(buf, '.', static_cast<size_t>(len)) != nullptr) {
+    while (buf[len - 1] == '0') --len;
+    if (buf[len - 1] == '.') --len;
+  }
+  if (len == 2 && buf[0] == '-' && buf[1] == '0') {
+    buf[0] = '0';
+    len = 1;
+  }
+  return std::string(buf, static_cast<size_t>(len));
 }
 
 }  // namespace tandem::server

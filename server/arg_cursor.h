@@ -20,6 +20,13 @@ bool ParseLongDouble(std::string_view s, long double& out);
 // Redis's getDoubleFromObject checks (strtod, no spaces, not nan).
 bool ParseDouble(std::string_view s, double& out);
 
+// parseScanCursorOrReply: strtoul(..., 10) semantics: an optional sign ("-1" wraps to
+// ULONG_MAX), no leading space, nothing after the digits ("" is cursor 0), no overflow.
+bool ParseScanCursor(std::string_view s, uint64_t& out);
+// ld2string(..., LD_STR_HUMAN): "%.17Lf" with trailing zeros (and a trailing '.') removed, as
+// INCRBYFLOAT and HINCRBYFLOAT print their results.
+std::string FormatLongDoubleHuman(long double v);
+
 class ArgCursor {
  public:
   explicit ArgCursor(std::span<const std::string_view> args, size_t start = 0)

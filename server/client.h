@@ -72,6 +72,19 @@ class Client {
   std::vector<QueuedCommand> queued;
   std::vector<std::pair<int, std::string>> watched;  // (db, key)
 
+  // ---- blocking commands (BLPOP ...): the command is run again when a key it waits on is
+  // written; until then the client's further input waits in its buffer ----
+  struct BlockedState {
+    const Command* cmd = nullptr;
+    std::vector<std::string> args;  // owned copy of the command
+    std::vector<std::string> keys;  // keys waited on, in db `db`
+    int db = 0;
+    int64_t deadline_ms = 0;            // 0 = wait forever
+    bool null_array_on_timeout = true;  // BLPOP & co answer a null array, BLMOVE a null bulk
+  };
+  bool blocked = false;
+  BlockedState block;
+
   void set_last_interaction(int64_t ms) { last_interaction_ms_ = ms; }
   int64_t last_interaction() const { return last_interaction_ms_; }
 

@@ -295,6 +295,23 @@ void CmdClientUnpause(CommandContext& ctx) {
   ctx.reply().Ok();
 }
 
+void CmdClientUnblock(CommandContext& ctx) {
+  int64_t id = 0;
+  if (!ParseInt64(ctx.args[2], id)) return ctx.Error(err::kNotInteger);
+  bool with_error = false;
+  if (ctx.args.size() == 4) {
+    if (EqualsIgnoreCase(ctx.args[3], "error")) {
+      with_error = true;
+    } else if (!EqualsIgnoreCase(ctx.args[3], "timeout")) {
+      return ctx.Error("ERR CLIENT UNBLOCK reason should be TIMEOUT or ERROR");
+    }
+  } else if (ctx.args.size() > 4) {
+    return ctx.Error(err::kSyntax);
+  }
+  bool done = id > 0 && ctx.server.UnblockClient(static_cast<uint64_t>(id), with_error);
+  ctx.reply().Integer(done ? 1 : 0);
+}
+
 void CmdClientReply(CommandContext& ctx) {
   std::string_view m = ctx.args[2];
   if (EqualsIgnoreCase(m, "on")) {
@@ -412,6 +429,11 @@ void RegisterConnectionCommands(CommandTable& t) {
   t.AddSubcommand(client, {"unpause", 2, kCmdAdmin | kSub, 0, 0, 0, CmdClientUnpause,
                            "@admin @slow @dangerous @connection", "connection",
                            "Resume processing of clients that were paused", "6.2.0", "O(N)"});
+  t.AddSubcommand(client, {"unblock", -3, kCmdAdmin | kSub, 0, 0, 0, CmdClientUnblock,
+                           "@admin @slow @dangerous @connection", "connection",
+                           "Unblock a client blocked in a blocking command from a different "
+                           "connection",
+                           "5.0.0", "O(log N)"});
   t.AddSubcommand(client,
                   {"reply", 3, kSub, 0, 0, 0, CmdClientReply, "@slow @connection", "connection",
                    "Instruct the server whether to reply to commands", "3.2.0"});

@@ -61,23 +61,9 @@ void CmdKeys(CommandContext& ctx) {
   for (const auto& k : keys) ctx.reply().Bulk(k);
 }
 
-bool ParseCursor(std::string_view s, uint64_t& out) {
-  // strtoul semantics as parseScanCursorOrReply: digits only, fits unsigned long.
-  if (s.empty() || s.size() > 20) return false;
-  uint64_t v = 0;
-  for (char c : s) {
-    if (c < '0' || c > '9') return false;
-    uint64_t d = static_cast<uint64_t>(c - '0');
-    if (v > (UINT64_MAX - d) / 10) return false;
-    v = v * 10 + d;
-  }
-  out = v;
-  return true;
-}
-
 void CmdScan(CommandContext& ctx) {
   uint64_t cursor = 0;
-  if (!ParseCursor(ctx.args[1], cursor)) return ctx.Error(err::kInvalidCursor);
+  if (!ParseScanCursor(ctx.args[1], cursor)) return ctx.Error(err::kInvalidCursor);
   int64_t count = 10;
   std::string_view pattern;
   bool use_pattern = false;

@@ -183,7 +183,28 @@ void CmdCommandGetkeys(CommandContext& ctx) {
     return ctx.Error("ERR Invalid number of arguments specified for command");
   }
   std::vector<std::string_view> keys;
-  if (cmd->first_key > 0) {
+  if (cmd->flags & kCmdMovableKeys) {
+    // "numkeys key [key ...]" commands: where numkeys sits, and a destination key before it.
+    struct Movable {
+      std::string_view name;
+      int numkeys_at;
+      bool has_destination;
+    };
+    static constexpr Movable kMovable[] = {
+        {"lmpop", 1, false},      {"zmpop", 1, false},      {"sintercard", 1, false},
+        {"zintercard", 1, false}, {"zunion", 1, false},     {"zinter", 1, false},
+        {"zdiff", 1, false},      {"blmpop", 2, false},     {"bzmpop", 2, false},
+        {"zunionstore", 2, true}, {"zinterstore", 2, true}, {"zdiffstore", 2, true},
+    };
+    for (const Movable& m : kMovable) {
+      if (cmd->name != m.name) continue;
+      int64_t n = 0;
+      if (!ParseInt64(argv[m.numkeys_at], n) || n <= 0 || m.numkeys_at + n >= argc) break;
+      if (m.has_destination) keys.push_back(argv[1]);
+      for (int64_t i = 0; i < n; ++i) keys.push_back(argv[m.numkeys_at + 1 + i]);
+    }
+  }
+  if (keys.empty() && cmd->first_key > 0) {
     int last = cmd->last_key < 0 ? argc + cmd->last_key : cmd->last_key;
     for (int i = cmd->first_key; i <= last && i < argc; i += cmd->key_step) keys.push_back(argv[i]);
   }
@@ -359,6 +380,7 @@ size_t EntryMemory(const Entry& e) {
   size_t n = Usable(sizeof(Entry)) + sizeof(void*);
   if (e.key.capacity() > 15) n += Usable(e.key.capacity() + 1);
   if (e.value.str.capacity() > 15) n += Usable(e.value.str.capacity() + 1);
+  if (e.value.obj) n += e.value.obj->MemoryUsage();
   return n;
 }
 

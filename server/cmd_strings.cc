@@ -306,22 +306,6 @@ void CmdDecrby(CommandContext& ctx) {
   IncrDecr(ctx, -incr);
 }
 
-// ld2string(..., LD_STR_HUMAN): "%.17Lf" with trailing zeros (and a trailing '.') removed.
-std::string FormatLongDoubleHuman(long double v) {
-  char buf[5 * 1024];
-  int len = std::snprintf(buf, sizeof(buf), "%.17Lf", v);
-  if (len <= 0 || static_cast<size_t>(len) + 1 > sizeof(buf)) return {};
-  if (std::memchr(buf, '.', static_cast<size_t>(len)) != nullptr) {
-    while (buf[len - 1] == '0') --len;
-    if (buf[len - 1] == '.') --len;
-  }
-  if (len == 2 && buf[0] == '-' && buf[1] == '0') {
-    buf[0] = '0';
-    len = 1;
-  }
-  return std::string(buf, static_cast<size_t>(len));
-}
-
 void CmdIncrbyfloat(CommandContext& ctx) {
   Entry* e = ctx.LookupWrite(ctx.args[1]);
   if (e != nullptr && !IsString(e)) return ctx.Error(err::kWrongType);

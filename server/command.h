@@ -149,6 +149,7 @@ void RegisterKeyCommands(CommandTable& table);
 void RegisterStringCommands(CommandTable& table);
 void RegisterServerCommands(CommandTable& table);
 void RegisterListCommands(CommandTable& table);
+void RegisterBlockingListCommands(CommandTable& table);
 void RegisterHashCommands(CommandTable& table);
 void RegisterSetCommands(CommandTable& table);
 void RegisterZSetCommands(CommandTable& table);

@@ -27,6 +27,21 @@ resp::Value DecodeOrNull(const char* text) {
   return v;
 }
 
+// The stored COMMAND DOCS entry is the command's name followed by its docs map; keep the map.
+resp::Value DecodeDocs(const char* text) {
+  std::string_view in(text);
+  resp::Value name;
+  size_t consumed = 0;
+  std::string error;
+  if (resp::Decode(in, name, consumed, error) != resp::DecodeResult::kValue) return {};
+  resp::Value docs;
+  size_t rest = 0;
+  if (resp::Decode(in.substr(consumed), docs, rest, error) != resp::DecodeResult::kValue) {
+    return {};
+  }
+  return docs;
+}
+
 // Keeps only the subcommands present in the table: COMMAND INFO element 10 (an array of
 // entries named "container|sub"), COMMAND DOCS "subcommands" (a map keyed by that name).
 void FilterSubcommands(const Command* cmd, CommandMeta& meta) {
@@ -68,7 +83,7 @@ const CommandMeta* FindCommandMeta(const CommandTable& table, std::string_view n
   if (cmd == nullptr) return nullptr;
   for (const RawMeta& raw : kRawMeta) {
     if (name != raw.name) continue;
-    CommandMeta meta{DecodeOrNull(raw.info), DecodeOrNull(raw.docs)};
+    CommandMeta meta{DecodeOrNull(raw.info), DecodeDocs(raw.docs)};
     FilterSubcommands(cmd, meta);
     return &cache.emplace(std::string(name), std::move(meta)).first->second;
   }

@@ -92,6 +92,7 @@ std::string ClientInfoLine(Server& server, const Client& c, int64_t now_ms) {
   if (c.flags & kClientMaster) flags += 'M';
   if (c.flags & kClientPubsub) flags += 'P';
   if (c.flags & kClientMonitor) flags += 'O';
+  if (c.blocked) flags += 'b';
   if (c.conn().close_after_reply()) flags += 'c';
   if (c.conn().kind() == net::Connection::Kind::kUnix) flags += 'U';
   if (c.flags & kClientNoEvict) flags += 'e';
@@ -183,7 +184,7 @@ std::string BuildInfo(Server& server, std::span<const std::string_view> sections
     field("maxclients", cfg.maxclients);
     field("client_recent_max_input_buffer", 0);
     field("client_recent_max_output_buffer", 0);
-    field("blocked_clients", 0);
+    field("blocked_clients", server.blocked_count());
     field("tracking_clients", 0);
     field("clients_in_timeout_table", 0);
   }

@@ -6,7 +6,10 @@
 
 #include <algorithm>
 #include <chrono>
+#include <climits>
+#include <cmath>
 #include <cstring>
+#include <map>
 #include <random>
 
 #include "config/glob.h"
@@ -185,6 +188,7 @@ Server::Server(ServerConfig& config, config::Schema& schema, std::string config_
   RegisterStringCommands(commands_);
   RegisterServerCommands(commands_);
   RegisterListCommands(commands_);
+  RegisterBlockingListCommands(commands_);
   RegisterHashCommands(commands_);
   RegisterSetCommands(commands_);
   RegisterZSetCommands(commands_);
@@ -276,6 +280,8 @@ std::string Server::Start() {
   check_.data = this;
   uv_check_start(&check_, [](uv_check_t* h) { static_cast<Server*>(h->data)->BeforeSleep(); });
 
+  uv_timer_init(loop_, &block_timer_);
+  block_timer_.data = this;
   uv_timer_init(loop_, &cron_);
   cron_.data = this;
   uint64_t period = static_cast<uint64_t>(1000 / std::max<int64_t>(1, config_.hz));
@@ -315,6 +321,8 @@ void Server::Shutdown(std::string_view reason) {
   uv_prepare_stop(&prepare_);
   uv_check_stop(&check_);
   uv_timer_stop(&cron_);
+  uv_timer_stop(&block_timer_);
+  uv_close(reinterpret_cast<uv_handle_t*>(&block_timer_), nullptr);
   uv_signal_stop(&sigterm_);
   uv_signal_stop(&sigint_);
   uv_close(reinterpret_cast<uv_handle_t*>(&prepare_), nullptr);
@@ -389,6 +397,7 @@ void Server::OnClosed(net::Connection& conn) {
   stats_.net_output_bytes += conn.bytes_written();
   RemoveSubscriptions(*client);
   UnwatchAll(*client);
+  UnblockAndForget(*client);
   clients_.erase(conn.id());
   std::erase(monitors_, conn.id());
   std::erase(paused_clients_, conn.id());
@@ -425,6 +434,7 @@ void Server::ProcessInput(Client& client) {
   size_t offset = 0;
   while (!conn.closing() && !conn.close_after_reply()) {
     if (pause_until_ms_ > 0 && (client.flags & kClientPausedWaiting)) break;
+    if (client.blocked) break;  // the rest waits until the blocking command completes
     limits.unauthenticated = !client.authenticated;
     std::string_view input = buf.view().substr(offset);
     resp::ParseResult r = client.parser().Parse(input, limits);
@@ -593,9 +603,12 @@ void Server::Call(Client& client, const Command& cmd, std::span<const std::strin
   const int64_t start_us = NowUs();
   client.last_command = &cmd;  // CLIENT LIST shows the command being run, as Redis does
   CommandContext ctx(*this, client, args, cmd, start_us / 1000);
+  ctx.may_block = !in_exec_;
   const uint64_t dirty_before = dirty_;
   cmd.handler(ctx);
-  if (dirty_ != dirty_before && !watched_keys_.empty()) TouchCommandKeys(client, cmd, args);
+  if (dirty_ != dirty_before && (!watched_keys_.empty() || !blocking_keys_.empty())) {
+    TouchCommandKeys(client, cmd, args);
+  }
   const int64_t duration = NowUs() - start_us;
   ++stats_.total_commands_processed;
   ++cmd.stats.calls;
@@ -726,6 +739,8 @@ void Server::ResumePausedClients() {
 // ---------------------------------------------------------------------------------------------
 
 void Server::BeforeSleep() {
+  // (0) Clients blocked on keys written during this iteration run their command again.
+  if (!ready_keys_.empty()) ServeReadyKeys();
   // (1) AOF write/fsync: arrives with the persistence issue.
   // (2) Flush replies: one write per client per loop iteration.
   if (!pending_writes_.empty()) {
@@ -764,8 +779,9 @@ void Server::Cron() {
   // Idle timeout and soft output limits.
   std::vector<Client*> to_close;
   for (auto& [id, c] : clients_) {
-    if (config_.timeout > 0 && !(c->flags & (kClientReplica | kClientMaster | kClientPubsub |
-                                             kClientMonitor | kClientPausedWaiting))) {
+    if (config_.timeout > 0 && !c->blocked &&
+        !(c->flags & (kClientReplica | kClientMaster | kClientPubsub | kClientMonitor |
+                      kClientPausedWaiting))) {
       if (now - c->last_interaction() > config_.timeout * 1000) to_close.push_back(c);
     }
     if (c->conn().pending_output() > 0) CheckOutputLimits(*c, now);
@@ -918,6 +934,7 @@ void Server::UnwatchAll(Client& c) {
 }
 
 void Server::TouchWatchedKey(int db, std::string_view key) {
+  MarkKeyReady(db, key);
   auto it = watched_keys_.find({db, std::string(key)});
   if (it == watched_keys_.end()) return;
   for (uint64_t id : it->second) {
@@ -972,6 +989,7 @@ void Server::TouchCommandKeys(const Client& client, const Command& cmd,
 }
 
 void Server::ExecTransaction(Client& c) {
+  in_exec_ = true;  // blocking commands answer at once inside a transaction
   std::vector<Client::QueuedCommand> queued;
   queued.swap(c.queued);
   c.in_multi = false;
@@ -992,6 +1010,164 @@ void Server::ExecTransaction(Client& c) {
     Call(c, *q.cmd, argv);
   }
   c.dirty_cas = false;
+  in_exec_ = false;
+}
+
+}  // namespace tandem::server
+
+namespace tandem::server {
+
+// ---------------------------------------------------------------------------------------------
+// Blocking commands
+// ---------------------------------------------------------------------------------------------
+
+bool ParseBlockTimeout(CommandContext& ctx, std::string_view arg, int64_t& deadline_ms) {
+  long double seconds = 0;
+  if (!ParseLongDouble(arg, seconds)) {
+    ctx.Error("ERR timeout is not a float or out of range");
+    return false;
+  }
+  long double ms = std::ceil(seconds * 1000.0L);
+  // Redis 7.0.15 converts with a plain cast: a timeout too large for an int64 comes out
+  // negative there, and so it is reported here (without the undefined conversion).
+  if (ms >= 9223372036854775807.0L) {
+    ctx.Error("ERR timeout is negative");
+    return false;
+  }
+  int64_t t = static_cast<int64_t>(ms);
+  if (t < 0) {
+    ctx.Error("ERR timeout is negative");
+    return false;
+  }
+  if (t > 0) {
+    if (t > LLONG_MAX - ctx.now_ms) {
+      ctx.Error("ERR timeout is out of range");
+      return false;
+    }
+    t += ctx.now_ms;
+  }
+  deadline_ms = t;
+  return true;
+}
+
+void Server::BlockClient(Client& c, const Command& cmd, std::span<const std::string_view> args,
+                         std::vector<std::string> keys, int64_t deadline_ms,
+                         bool null_array_reply) {
+  c.blocked = true;
+  c.block.cmd = &cmd;
+  c.block.args.assign(args.begin(), args.end());
+  c.block.keys = std::move(keys);
+  c.block.db = c.db_index;
+  c.block.deadline_ms = deadline_ms;
+  c.block.null_array_on_timeout = null_array_reply;
+  for (const std::string& k : c.block.keys) {
+    auto& waiters = blocking_keys_[{c.db_index, k}];
+    if (std::find(waiters.begin(), waiters.end(), c.id()) == waiters.end()) {
+      waiters.push_back(c.id());
+    }
+  }
+  if (deadline_ms > 0) {
+    block_deadlines_.emplace(deadline_ms, c.id());
+    ArmBlockTimer();
+  }
+  ++blocked_clients_;
+}
+
+// Removes the client from every wait list; it stays connected.
+void Server::UnblockAndForget(Client& c) {
+  if (!c.blocked) return;
+  for (const std::string& k : c.block.keys) {
+    auto it = blocking_keys_.find({c.block.db, k});
+    if (it == blocking_keys_.end()) continue;
+    std::erase(it->second, c.id());
+    if (it->second.empty()) blocking_keys_.erase(it);
+  }
+  for (auto it = block_deadlines_.begin(); it != block_deadlines_.end();) {
+    it = it->second == c.id() ? block_deadlines_.erase(it) : std::next(it);
+  }
+  c.blocked = false;
+  c.block = Client::BlockedState{};
+  --blocked_clients_;
+}
+
+void Server::MarkKeyReady(int db, std::string_view key) {
+  if (blocking_keys_.empty()) return;
+  std::pair<int, std::string> k{db, std::string(key)};
+  if (!blocking_keys_.count(k)) return;
+  if (std::find(ready_keys_.begin(), ready_keys_.end(), k) == ready_keys_.end()) {
+    ready_keys_.push_back(std::move(k));
+  }
+}
+
+void Server::ServeReadyKeys() {
+  // Serving one client can make other keys ready (BLMOVE pushes to its destination); keep
+  // going until nothing is ready. Bounded by the number of blocked clients per round.
+  for (int round = 0; round < 1000 && !ready_keys_.empty(); ++round) {
+    std::vector<std::pair<int, std::string>> ready;
+    ready.swap(ready_keys_);
+    for (const auto& k : ready) {
+      auto it = blocking_keys_.find(k);
+      if (it == blocking_keys_.end()) continue;
+      std::vector<uint64_t> waiters = it->second;  // first come, first served
+      for (uint64_t id : waiters) {
+        storage::Db& db = keyspace_.db(k.first);
+        if (keyspace_.Lookup(db, k.second, storage::SystemClockMs()) == nullptr) break;
+        Client* c = FindClient(id);
+        if (c == nullptr || !c->blocked || c->conn().closing()) continue;
+        Client::BlockedState state = c->block;
+        UnblockAndForget(*c);
+        std::vector<std::string_view> argv(state.args.begin(), state.args.end());
+        int saved_db = c->db_index;
+        c->db_index = state.db;
+        c->reply().set_protocol(c->resp);
+        Call(*c, *state.cmd, argv);
+        c->db_index = saved_db;
+        MarkPendingWrite(*c);
+        if (!c->blocked) ProcessInput(*c);  // commands that arrived while it waited
+      }
+    }
+  }
+}
+
+void Server::ArmBlockTimer() {
+  if (block_deadlines_.empty()) {
+    uv_timer_stop(&block_timer_);
+    return;
+  }
+  int64_t wait = block_deadlines_.begin()->first - storage::SystemClockMs();
+  uv_timer_start(
+      &block_timer_, [](uv_timer_t* t) { static_cast<Server*>(t->data)->ExpireBlockedClients(); },
+      static_cast<uint64_t>(std::max<int64_t>(0, wait)), 0);
+}
+
+void Server::ExpireBlockedClients() {
+  const int64_t now = storage::SystemClockMs();
+  std::vector<uint64_t> due;
+  for (auto it = block_deadlines_.begin(); it != block_deadlines_.end() && it->first <= now; ++it) {
+    due.push_back(it->second);
+  }
+  for (uint64_t id : due) UnblockClient(id, /*with_error=*/false);
+  ArmBlockTimer();
+}
+
+bool Server::UnblockClient(uint64_t id, bool with_error) {
+  Client* c = FindClient(id);
+  if (c == nullptr || !c->blocked) return false;
+  bool null_array = c->block.null_array_on_timeout;
+  UnblockAndForget(*c);
+  resp::ReplyBuilder out(&c->conn().output(), c->resp);
+  if (with_error) {
+    out.Error("UNBLOCKED client unblocked via CLIENT UNBLOCK");
+    ++stats_.total_error_replies;
+    ++stats_.errorstats["UNBLOCKED"];
+  } else if (null_array) {
+    out.NullArray();
+  } else {
+    out.Null();
+  }
+  MarkPendingWrite(*c);
+  ProcessInput(*c);
+  return true;
 }
 
 }  // namespace tandem::server

@@ -101,6 +101,9 @@ class CommandContext {
   // __keyevent@<db>__:<event> when notify-keyspace-events selects the class.
   void Notify(int type, std::string_view event, std::string_view key);
 
+  // False inside MULTI/EXEC (and when re-run after a wake-up that found the key empty again
+  // is fine either way): a blocking command then answers its timeout reply at once.
+  bool may_block = true;
   bool failed = false;
 };
 
@@ -189,6 +192,16 @@ class Server : public net::ConnectionHandler {
   // Runs the queued commands of a transaction (EXEC).
   void ExecTransaction(Client& c);
 
+  // ---- blocking commands (blocking.c) ----
+  // Called by a handler that found no data: the client waits on `keys` until one is written,
+  // the deadline passes (0 = never) or CLIENT UNBLOCK; then the command runs again (or answers
+  // the timeout reply). Clients blocked on the same key are served first come, first served.
+  void BlockClient(Client& c, const Command& cmd, std::span<const std::string_view> args,
+                   std::vector<std::string> keys, int64_t deadline_ms, bool null_array_reply);
+  // CLIENT UNBLOCK: false if the client is not blocked.
+  bool UnblockClient(uint64_t id, bool with_error);
+  size_t blocked_count() const { return blocked_clients_; }
+
   // Executes one parsed command for `client` (also used for tests without sockets).
   void Dispatch(Client& client, std::span<const std::string_view> args);
 
@@ -204,6 +217,11 @@ class Server : public net::ConnectionHandler {
   void TouchCommandKeys(const Client& client, const Command& cmd,
                         std::span<const std::string_view> args);
   void RemoveSubscriptions(Client& c);
+  void UnblockAndForget(Client& c);
+  void MarkKeyReady(int db, std::string_view key);
+  void ServeReadyKeys();
+  void ArmBlockTimer();
+  void ExpireBlockedClients();
   void FeedMonitors(const Client& client, std::span<const std::string_view> args, int64_t now_us);
   void CheckOutputLimits(Client& client, int64_t now_ms);
   void BeforeSleep();
@@ -228,6 +246,12 @@ class Server : public net::ConnectionHandler {
   std::unordered_map<std::string, std::vector<uint64_t>> patterns_;
   std::unordered_map<std::string, std::vector<uint64_t>> shard_channels_;
   std::map<std::pair<int, std::string>, std::vector<uint64_t>> watched_keys_;
+  // Blocked clients per (db, key) in arrival order; keys written since the last serve.
+  std::map<std::pair<int, std::string>, std::vector<uint64_t>> blocking_keys_;
+  std::vector<std::pair<int, std::string>> ready_keys_;
+  std::multimap<int64_t, uint64_t> block_deadlines_;
+  size_t blocked_clients_ = 0;
+  uv_timer_t block_timer_;
   uint64_t next_client_id_ = 0;
 
   uv_prepare_t prepare_;
@@ -246,6 +270,7 @@ class Server : public net::ConnectionHandler {
   bool pause_writes_only_ = false;
   std::vector<uint64_t> paused_clients_;
   bool shutting_down_ = false;
+  bool in_exec_ = false;
   bool active_expire_ = true;
   bool supervised_ = false;
   int exit_code_ = 0;
@@ -254,6 +279,10 @@ class Server : public net::ConnectionHandler {
 
 // Bytes the allocator has handed out and not taken back (glibc mallinfo2).
 uint64_t UsedMemory();
+// getTimeoutFromObjectOrReply (seconds, fractional): the absolute deadline in ms, 0 for "wait
+// forever". On a bad value the error has been sent and false is returned.
+bool ParseBlockTimeout(CommandContext& ctx, std::string_view arg, int64_t& deadline_ms);
+
 // addReplyHelp: "<NAME> <subcommand> [<arg> [value] [opt] ...]. Subcommands are:", the lines,
 // then "HELP" / "    Prints this help.", all as status replies.
 void ReplyHelp(CommandContext& ctx, std::string_view name,

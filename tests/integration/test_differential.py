@@ -1,6 +1,5 @@
 """Differential test (tests/diff/difftest.py) as a pytest test: tandem vs stock Redis,
-RESP2 and RESP3, byte-for-byte. Set DIFF_WITH_TYPES=1 to include
-tests/diff/commands_types.txt (wrong-type cases that need lists/hashes)."""
+RESP2 and RESP3, byte-for-byte, over every tests/diff/commands*.txt corpus."""
 
 import os
 import sys
@@ -13,15 +12,12 @@ import difftest  # noqa: E402
 
 
 def corpora():
-    # commands.txt, then one corpus per data-type family (commands_lists.txt, ...) as the
-    # families are built; commands_types.txt (cross-type WRONGTYPE cases) stays opt-in until
-    # every type exists.
+    # commands.txt, then one corpus per family (commands_lists.txt, commands_types.txt with the
+    # cross-type WRONGTYPE cases, ...).
     files = [os.path.join(DIFF_DIR, "commands.txt")]
     for name in sorted(os.listdir(DIFF_DIR)):
-        if name.startswith("commands_") and name.endswith(".txt") and name != "commands_types.txt":
+        if name.startswith("commands_") and name.endswith(".txt"):
             files.append(os.path.join(DIFF_DIR, name))
-    if os.environ.get("DIFF_WITH_TYPES", "").strip() not in ("", "0"):
-        files.append(os.path.join(DIFF_DIR, "commands_types.txt"))
     return files
 
 

@@ -1,0 +1,312 @@
+// The sorted set type (Redis's t_zset.c). Elements are (member, score) pairs ordered by score,
+// then by member bytes (memcmp order, a shorter prefix first), with Redis 7.0's two encodings:
+//
+//  * "listpack": a small vector kept sorted; O(n) updates, which is cheap for the few entries
+//    the encoding allows (zset-max-listpack-entries, zset-max-listpack-value).
+//  * "skiplist": a skiplist whose levels carry spans, so a node's rank and the node at a rank
+//    are found in O(log n), plus a member -> node hash table (storage/dict.h, the same
+//    incrementally rehashed table as the keyspace, which also gives ZSCAN its cursor). The hash
+//    table is intrusive: a skiplist node is its own hash entry.
+//
+// Conversion follows Redis 7.0: a listpack becomes a skiplist before an insert that would exceed
+// either limit (zsetAdd); it never goes back, except where Redis builds a fresh result and picks
+// the encoding by size (ZUNIONSTORE / ZINTERSTORE / ZDIFFSTORE, zsetConvertToListpackIfNeeded).
+//
+// Invariant kept by the command layer, not here: a zset stored in the keyspace is never empty.
+// The keyspace Value carries the encoding separately (OBJECT ENCODING); the command layer copies
+// encoding() into it after every change.
+#pragma once
+
+#include <array>
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "storage/dict.h"
+#include "storage/value.h"
+
+namespace tandem::storage {
+
+// A score interval (zrangespec): min/max with exclusive flags.
+struct ScoreRange {
+  double min = 0;
+  double max = 0;
+  bool minex = false;
+  bool maxex = false;
+  bool GteMin(double v) const { return minex ? v > min : v >= min; }
+  bool LteMax(double v) const { return maxex ? v < max : v <= max; }
+};
+
+// One end of a lexicographic interval (zlexrangespec): "-" / "+" are the infinities.
+struct LexBound {
+  enum class Kind : uint8_t { kMinusInf, kPlusInf, kValue };
+  Kind kind = Kind::kValue;
+  std::string value;
+  bool ex = false;
+  // sdscmplex: <0, 0, >0 comparing a member with this bound's value.
+  int Compare(std::string_view member) const;
+};
+
+struct LexRange {
+  LexBound min;
+  LexBound max;
+  bool GteMin(std::string_view m) const {
+    int c = min.Compare(m);  // member vs min
+    return min.ex ? c > 0 : c >= 0;
+  }
+  bool LteMax(std::string_view m) const {
+    int c = max.Compare(m);
+    return max.ex ? c < 0 : c <= 0;
+  }
+};
+
+// The listpack limits of the server config, passed in by the command layer.
+struct ZSetLimits {
+  size_t max_entries = 128;
+  size_t max_value = 64;
+};
+
+// A skiplist with spans (after Pugh, with Redis's changes: repeated scores, ordering by member
+// on equal scores, a backward pointer on level 0). Nodes are owned by the skiplist.
+class ZSkipList {
+ public:
+  static constexpr int kMaxLevel = 32;
+
+  struct Node;
+  struct Level {
+    Node* forward;
+    size_t span;  // number of level-0 steps this link jumps over
+  };
+  struct Node {
+    Node* next = nullptr;  // hash-table chain (storage::Dict is intrusive)
+    std::string member;
+    double score = 0;
+    Node* backward = nullptr;
+    int height = 0;
+    Level* levels() {
+      return reinterpret_cast<Level*>(reinterpret_cast<char*>(this) + sizeof(Node));
+    }
+    const Level* levels() const {
+      return reinterpret_cast<const Level*>(reinterpret_cast<const char*>(this) + sizeof(Node));
+    }
+    Node* forward() const { return levels()[0].forward; }
+  };
+
+  ZSkipList();
+  ~ZSkipList();
+  ZSkipList(const ZSkipList&) = delete;
+  ZSkipList& operator=(const ZSkipList&) = delete;
+
+  size_t size() const { return length_; }
+  Node* first() const { return header_->levels()[0].forward; }
+  Node* last() const { return tail_; }
+
+  // Inserts a member that is not present. Returns the new node.
+  Node* Insert(double score, std::string_view member);
+  // Unlinks the node (found by its score and member) without freeing it.
+  void Unlink(Node* node);
+  // Re-links an unlinked node (after its score changed).
+  void Link(Node* node);
+  static void FreeNode(Node* node);
+
+  // 1-based rank of the node with this score and member, 0 if absent.
+  size_t Rank(double score, std::string_view member) const;
+  // The node at 1-based `rank`, or nullptr.
+  Node* ByRank(size_t rank) const;
+  // Number of leading nodes for which before(node) holds (before must be monotonic: true then
+  // false along the list).
+  template <typename Pred>
+  size_t CountWhile(Pred&& before) const {
+    const Node* x = header_;
+    size_t rank = 0;
+    for (int i = level_ - 1; i >= 0; --i) {
+      while (x->levels()[i].forward && before(*x->levels()[i].forward)) {
+        rank += x->levels()[i].span;
+        x = x->levels()[i].forward;
+      }
+    }
+    return rank;
+  }
+  // Unlinks the nodes of 1-based ranks [start, end] and hands each to `fn` (which owns it).
+  template <typename Fn>
+  void RemoveRanks(size_t start, size_t end, Fn&& fn) {
+    Node* update[kMaxLevel];
+    Node* x = header_;
+    size_t traversed = 0;
+    for (int i = level_ - 1; i >= 0; --i) {
+      while (x->levels()[i].forward && traversed + x->levels()[i].span < start) {
+        traversed += x->levels()[i].span;
+        x = x->levels()[i].forward;
+      }
+      update[i] = x;
+    }
+    ++traversed;
+    x = x->levels()[0].forward;
+    while (x && traversed <= end) {
+      Node* next = x->levels()[0].forward;
+      UnlinkWith(x, update);
+      fn(x);
+      ++traversed;
+      x = next;
+    }
+  }
+
+  // Checks spans, order and back pointers (tests).
+  bool Valid() const;
+
+ private:
+  static Node* NewNode(int height, double score, std::string_view member);
+  static int RandomLevel();
+  void UnlinkWith(Node* x, Node** update);
+  // The update[] vector of nodes preceding (score, member) on each level.
+  void FindUpdate(double score, std::string_view member, Node** update, size_t* rank) const;
+
+  Node* header_;
+  Node* tail_ = nullptr;
+  size_t length_ = 0;
+  int level_ = 1;
+};
+
+class ZSetObject : public Object {
+ public:
+  // A view of one element; `member` points into the zset and is valid until it changes.
+  struct Item {
+    std::string_view member;
+    double score;
+  };
+
+  explicit ZSetObject(Encoding encoding = Encoding::kListpack);
+  ~ZSetObject() override;
+  ZSetObject(const ZSetObject&) = delete;
+  ZSetObject& operator=(const ZSetObject&) = delete;
+
+  // A new, empty zset value with the given encoding (kListpack or kSkiplist).
+  static Value NewValue(Encoding encoding);
+  // The encoding Redis 7.0's ZADD gives a new key (zaddGenericCommand): skiplist when listpacks
+  // are disabled or the first member is too long, listpack otherwise.
+  static Encoding EncodingForNew(const ZSetLimits& limits, size_t first_member_len);
+
+  Encoding encoding() const { return encoding_; }
+  size_t size() const;
+  bool empty() const { return size() == 0; }
+
+  std::optional<double> Score(std::string_view member) const;
+  // Adds a member that is not present; a listpack first becomes a skiplist if this insert would
+  // exceed the limits (zsetAdd).
+  void Insert(std::string_view member, double score, const ZSetLimits& limits);
+  // Changes the score of a present member.
+  void UpdateScore(std::string_view member, double score);
+  // Removes a member; false if absent.
+  bool Erase(std::string_view member);
+
+  // 0-based rank in ascending order, or nullopt.
+  std::optional<size_t> Rank(std::string_view member) const;
+  // The element at 0-based ascending rank (< size()).
+  Item At(size_t rank) const;
+  // Number of elements with score < bound (or <= bound when `inclusive`).
+  size_t CountScoreBelow(double bound, bool inclusive) const;
+  // Number of elements whose member is below the bound (or <= it when `inclusive`); meaningful
+  // when all scores are equal, as Redis's lex commands assume.
+  size_t CountLexBelow(const LexBound& bound, bool inclusive) const;
+  // Ascending ranks [first, end) of a score / lex range (first >= end: empty).
+  std::pair<size_t, size_t> RanksOf(const ScoreRange& r) const;
+  std::pair<size_t, size_t> RanksOf(const LexRange& r) const;
+
+  // Calls fn(member, score) from ascending rank `rank` going up (or down when `reverse`) while
+  // fn returns true.
+  template <typename Fn>
+  void Walk(size_t rank, bool reverse, Fn&& fn) const {
+    if (rank >= size()) return;
+    if (encoding_ == Encoding::kListpack) {
+      if (reverse) {
+        for (size_t i = rank + 1; i-- > 0;) {
+          if (!fn(std::string_view(lp_[i].first), lp_[i].second)) return;
+        }
+      } else {
+        for (size_t i = rank; i < lp_.size(); ++i) {
+          if (!fn(std::string_view(lp_[i].first), lp_[i].second)) return;
+        }
+      }
+      return;
+    }
+    for (const ZSkipList::Node* n = zsl_->ByRank(rank + 1); n != nullptr;
+         n = reverse ? n->backward : n->forward()) {
+      if (!fn(std::string_view(n->member), n->score)) return;
+    }
+  }
+  // Every element in ascending order.
+  template <typename Fn>
+  void ForEach(Fn&& fn) const {
+    Walk(0, false, [&](std::string_view m, double s) {
+      fn(m, s);
+      return true;
+    });
+  }
+
+  // Removes the elements of ascending ranks [first, end). Returns how many.
+  size_t EraseRanks(size_t first, size_t end);
+  // Removes and returns the lowest (or highest) element. Requires a non-empty zset.
+  std::pair<std::string, double> Pop(bool max);
+
+  // ZSCAN over the skiplist encoding's hash table (reverse-binary cursor); fn(member, score).
+  // A listpack is returned whole with cursor 0, as Redis does.
+  template <typename Fn>
+  uint64_t Scan(uint64_t cursor, Fn&& fn) const {
+    if (encoding_ == Encoding::kListpack) {
+      ForEach(fn);
+      return 0;
+    }
+    return dict_->Scan(cursor,
+                       [&](ZSkipList::Node* n) { fn(std::string_view(n->member), n->score); });
+  }
+  // A uniformly chosen element (roughly, for the skiplist's hash table). Requires non-empty.
+  template <typename Rng>
+  Item Random(Rng& rng) const {
+    if (encoding_ == Encoding::kListpack) {
+      const auto& e = lp_[static_cast<size_t>(rng()) % lp_.size()];
+      return {e.first, e.second};
+    }
+    const ZSkipList::Node* n = dict_->Random(rng);
+    return {n->member, n->score};
+  }
+
+  void ConvertToSkiplist();
+  void ConvertToListpack();
+  // zsetConvertToListpackIfNeeded: a fresh result goes back to listpack when it fits.
+  void ConvertToListpackIfFits(const ZSetLimits& limits);
+
+  // Object
+  std::unique_ptr<Object> Clone() const override;
+  size_t MemoryUsage() const override;
+  // debug.c xorObjectDigest for OBJ_ZSET: per element, a zeroed 20-byte digest mixed with the
+  // member bytes and then with the score printed "%.17g", XORed into `digest` (order-free).
+  void Digest(std::array<uint8_t, 20>& digest) const override;
+
+ private:
+  struct NodeKey {
+    std::string_view operator()(const ZSkipList::Node& n) const { return n.member; }
+  };
+  using MemberDict = Dict<ZSkipList::Node, NodeKey>;
+
+  // Listpack helpers: index of the first element not ordered before (score, member).
+  size_t LpLowerBound(double score, std::string_view member) const;
+  size_t LpFind(std::string_view member) const;  // lp_.size() when absent
+  void FreeSkiplist();
+
+  Encoding encoding_;
+  std::vector<std::pair<std::string, double>> lp_;  // kListpack, sorted by (score, member)
+  std::unique_ptr<ZSkipList> zsl_;                  // kSkiplist
+  // The hash table is not logically part of the value's state: lookups may advance its
+  // incremental rehash, hence mutable.
+  mutable std::unique_ptr<MemberDict> dict_;
+};
+
+// Formats a score as Redis stores and prints it ("%.17g", "inf", "-inf").
+std::string FormatScore(double score);
+
+}  // namespace tandem::storage

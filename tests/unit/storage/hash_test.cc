@@ -1,0 +1,141 @@
+#include "storage/hash.h"
+
+#include <doctest/doctest.h>
+
+#include <string>
+#include <vector>
+
+#include "storage/digest.h"
+
+namespace tandem::storage {
+namespace {
+
+std::vector<std::string> Fields(const HashObject& h) {
+  std::vector<std::string> out;
+  h.ForEach([&](std::string_view f, std::string_view) { out.emplace_back(f); });
+  return out;
+}
+
+TEST_CASE("hash: listpack keeps insertion order and HDEL keeps the order of the rest") {
+  HashObject h;
+  HashLimits lim;
+  CHECK(h.Set("c", "1", lim));
+  CHECK(h.Set("a", "2", lim));
+  CHECK(h.Set("b", "3", lim));
+  CHECK_FALSE(h.Set("a", "20", lim));  // update in place
+  CHECK(Fields(h) == std::vector<std::string>{"c", "a", "b"});
+  CHECK(h.Delete("c"));
+  CHECK_FALSE(h.Delete("c"));
+  CHECK(Fields(h) == std::vector<std::string>{"a", "b"});
+  REQUIRE(h.Get("a") != nullptr);
+  CHECK(*h.Get("a") == "20");
+  CHECK(h.Get("zz") == nullptr);
+  CHECK(h.encoding() == Encoding::kListpack);
+}
+
+TEST_CASE("hash: converts to hashtable past hash-max-listpack-entries, exactly at the limit") {
+  HashLimits lim{4, 64};
+  HashObject h;
+  for (int i = 0; i < 4; ++i) h.Set("f" + std::to_string(i), "v", lim);
+  CHECK(h.encoding() == Encoding::kListpack);  // 4 entries == limit stays listpack
+  h.Set("f4", "v", lim);
+  CHECK(h.encoding() == Encoding::kHashtable);
+  CHECK(h.size() == 5);
+  // Never converts back.
+  for (int i = 0; i < 5; ++i) h.Delete("f" + std::to_string(i));
+  h.Set("x", "y", lim);
+  CHECK(h.encoding() == Encoding::kHashtable);
+  CHECK(*h.Get("x") == "y");
+}
+
+TEST_CASE("hash: a field or value longer than hash-max-listpack-value converts") {
+  HashLimits lim{128, 8};
+  HashObject h;
+  h.Set("f", std::string(8, 'x'), lim);
+  CHECK(h.encoding() == Encoding::kListpack);  // 8 bytes == limit
+  h.Set("g", std::string(9, 'x'), lim);
+  CHECK(h.encoding() == Encoding::kHashtable);
+  CHECK(h.size() == 2);
+
+  HashObject k;
+  k.Set(std::string(9, 'k'), "v", lim);
+  CHECK(k.encoding() == Encoding::kHashtable);
+
+  HashObject t;
+  std::vector<std::string_view> items{"a", "short", "b", "waytoolongvalue"};
+  t.TryConversion(items, lim);
+  CHECK(t.encoding() == Encoding::kHashtable);
+  HashObject u;
+  std::vector<std::string_view> ok{"a", "12345678"};
+  u.TryConversion(ok, lim);
+  CHECK(u.encoding() == Encoding::kListpack);
+}
+
+TEST_CASE("hash: clone is deep and digest does not depend on encoding or order") {
+  HashLimits small{2, 64};
+  HashLimits big{128, 64};
+  HashObject a;
+  HashObject b;
+  a.Set("x", "1", small);
+  a.Set("y", "2", small);
+  a.Set("z", "3", small);
+  CHECK(a.encoding() == Encoding::kHashtable);
+  b.Set("z", "3", big);
+  b.Set("x", "1", big);
+  b.Set("y", "2", big);
+  CHECK(b.encoding() == Encoding::kListpack);
+  DigestBytes da{};
+  DigestBytes db{};
+  a.Digest(da);
+  b.Digest(db);
+  CHECK(da == db);
+  DigestBytes empty{};
+  CHECK(da != empty);
+
+  auto c = a.Clone();
+  auto& hc = static_cast<HashObject&>(*c);
+  hc.Set("x", "changed", big);
+  CHECK(*a.Get("x") == "1");
+  CHECK(hc.size() == 3);
+  CHECK(a.MemoryUsage() > 0);
+
+  // A pair's digest mixes field then value: swapping them changes it.
+  HashObject p;
+  HashObject q;
+  p.Set("k", "v", big);
+  q.Set("v", "k", big);
+  DigestBytes dp{};
+  DigestBytes dq{};
+  p.Digest(dp);
+  q.Digest(dq);
+  CHECK(dp != dq);
+}
+
+TEST_CASE("hash: random picks existing pairs in both encodings") {
+  std::mt19937_64 rng(42);
+  HashLimits lim{3, 64};
+  HashObject h;
+  h.Set("a", "1", lim);
+  h.Set("b", "2", lim);
+  for (int i = 0; i < 20; ++i) {
+    auto [f, v] = h.Random(rng);
+    CHECK(*h.Get(f) == v);
+  }
+  h.Set("c", "3", lim);
+  h.Set("d", "4", lim);
+  CHECK(h.encoding() == Encoding::kHashtable);
+  for (int i = 0; i < 20; ++i) {
+    auto [f, v] = h.Random(rng);
+    CHECK(*h.Get(f) == v);
+  }
+  // A full hashtable scan visits every field.
+  size_t seen = 0;
+  uint64_t cursor = 0;
+  do {
+    cursor = h.ScanStep(cursor, [&](std::string_view, std::string_view) { ++seen; });
+  } while (cursor != 0);
+  CHECK(seen == 4);
+}
+
+}  // namespace
+}  // namespace tandem::storage
