@@ -147,6 +147,7 @@ class CommandTable {
 void RegisterConnectionCommands(CommandTable& table);
 void RegisterKeyCommands(CommandTable& table);
 void RegisterStringCommands(CommandTable& table);
+void RegisterBitmapCommands(CommandTable& table);
 void RegisterServerCommands(CommandTable& table);
 void RegisterListCommands(CommandTable& table);
 void RegisterBlockingListCommands(CommandTable& table);

@@ -186,6 +186,7 @@ Server::Server(ServerConfig& config, config::Schema& schema, std::string config_
   RegisterConnectionCommands(commands_);
   RegisterKeyCommands(commands_);
   RegisterStringCommands(commands_);
+  RegisterBitmapCommands(commands_);
   RegisterServerCommands(commands_);
   RegisterListCommands(commands_);
   RegisterBlockingListCommands(commands_);
