@@ -152,3 +152,16 @@ def test_bzpopmax_timeout_and_wrongtype(server):
     c.command("SET", "str", "x")
     err = c.command("BZPOPMAX", "str", "0")
     assert isinstance(err, th.RespError) and err.message.startswith(b"WRONGTYPE")
+
+
+def test_push_inside_multi_wakes_the_waiter_after_exec(server):
+    admin = server.raw()
+    w = server.raw()
+    w.send_command("BLPOP", "jobs", "0")
+    wait_blocked(admin, 1)
+    assert admin.command("MULTI") == b"OK"
+    assert admin.command("RPUSH", "jobs", "a") == b"QUEUED"
+    assert admin.command("RPUSH", "jobs", "b") == b"QUEUED"
+    assert admin.command("EXEC") == [1, 2]
+    assert th.parse(w.read_reply(timeout=5)) == [b"jobs", b"a"]
+    assert admin.command("LRANGE", "jobs", "0", "-1") == [b"b"]

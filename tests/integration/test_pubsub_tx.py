@@ -120,3 +120,30 @@ def test_watch_is_broken_by_expiry(server):
     a.command("MULTI")
     a.command("SET", "lease", "mine")
     assert a.command("EXEC") is None
+
+
+def test_slow_subscriber_is_disconnected_by_pubsub_limit(server):
+    admin = server.raw()
+    assert admin.command("CONFIG", "SET", "client-output-buffer-limit",
+                         "pubsub 256kb 128kb 60") == b"OK"
+    slow = server.raw()
+    slow.command("SUBSCRIBE", "firehose")
+    slow.sock.setsockopt(th.socket.SOL_SOCKET, th.socket.SO_RCVBUF, 4096)
+    good = server.raw()
+    good.command("SUBSCRIBE", "firehose")
+    payload = "x" * 10000
+    published = 0
+    # Bounded: 2,000 messages of 10 KB overfill a 256 KB hard limit many times over.
+    for _ in range(2000):
+        admin.command("PUBLISH", "firehose", payload)
+        published += 1
+        # The good subscriber keeps reading, so only the slow one falls behind.
+        msg = th.parse(good.read_reply(timeout=5))
+        assert msg[0] == b"message"
+        numsub = admin.command("PUBSUB", "NUMSUB", "firehose")
+        if numsub[1] == 1:
+            break
+    assert admin.command("PUBSUB", "NUMSUB", "firehose") == [b"firehose", 1]
+    assert admin.command("PING") == b"PONG"
+    assert admin.command("PUBLISH", "firehose", "after") == 1
+    assert th.parse(good.read_reply(timeout=5)) == [b"message", b"firehose", b"after"]
