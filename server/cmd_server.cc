@@ -356,7 +356,7 @@ void CmdObjectFreq(CommandContext& ctx) {
         "that when switching between policies at runtime LRU and LFU data will take some time "
         "to adjust.");
   }
-  ctx.reply().Integer(0);
+  ctx.reply().Integer(ctx.server.LfuFrequency(*e, ctx.now_ms));
 }
 
 void CmdObjectHelp(CommandContext& ctx) {

@@ -4,11 +4,6 @@
 // off.
 #include <fmt/format.h>
 #include <malloc.h>
-#if defined(__SANITIZE_ADDRESS__)
-// From the sanitizer runtime's allocator interface (GCC ships no header for it).
-extern "C" size_t __sanitizer_get_current_allocated_bytes();
-extern "C" size_t __sanitizer_get_heap_size();
-#endif
 #include <sys/resource.h>
 #include <sys/utsname.h>
 #include <unistd.h>
@@ -60,26 +55,6 @@ std::string Lower(std::string_view s) {
 }
 
 }  // namespace
-
-namespace {
-struct AllocatorStats {
-  uint64_t used;    // bytes handed out and not freed
-  uint64_t active;  // bytes the allocator holds for them, free chunks in its arenas included
-};
-
-AllocatorStats ReadAllocator() {
-#if defined(__SANITIZE_ADDRESS__)
-  // ASan replaces malloc; its own counters are the allocator's accounting then.
-  uint64_t used = __sanitizer_get_current_allocated_bytes();
-  return {used, __sanitizer_get_heap_size()};
-#else
-  struct mallinfo2 mi = mallinfo2();
-  return {mi.uordblks + mi.hblkhd, mi.arena + mi.hblkhd};
-#endif
-}
-}  // namespace
-
-uint64_t UsedMemory() { return ReadAllocator().used; }
 
 uint64_t& PeakMemory() {
   static uint64_t peak = 0;
@@ -190,10 +165,10 @@ std::string BuildInfo(Server& server, std::span<const std::string_view> sections
   }
   if (on("memory", true)) {
     section("Memory");
-    // The allocator's own accounting (ReadAllocator): used_memory is what it handed out.
-    AllocatorStats alloc = ReadAllocator();
-    uint64_t used = alloc.used;
-    uint64_t active = std::max(alloc.active, used);
+    // The counting allocator's figure (server/alloc.cc): one atomic load. glibc keeps no
+    // cheap "active" figure, so the allocator_* fields report the same count.
+    uint64_t used = UsedMemory();
+    uint64_t active = used;
     uint64_t& peak = PeakMemory();
     if (used > peak) peak = used;
     uint64_t rss = RssBytes();
@@ -330,7 +305,7 @@ std::string BuildInfo(Server& server, std::span<const std::string_view> sections
     field("expired_stale_perc", "0.00");
     field("expired_time_cap_reached_count", 0);
     field("expire_cycle_cpu_milliseconds", 0);
-    field("evicted_keys", 0);
+    field("evicted_keys", server.evicted_keys());
     field("evicted_clients", 0);
     field("total_eviction_exceeded_time", 0);
     field("current_eviction_exceeded_time", 0);

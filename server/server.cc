@@ -119,13 +119,15 @@ storage::Entry* CommandContext::LookupRead(std::string_view key) {
     ++server.stats().keyspace_misses;
   } else {
     ++server.stats().keyspace_hits;
-    e->lru_seconds = static_cast<uint32_t>(now_ms / 1000);
+    server.TouchAccess(e, now_ms);
   }
   return e;
 }
 
 storage::Entry* CommandContext::LookupWrite(std::string_view key) {
-  return server.keyspace().Lookup(db(), key, now_ms);
+  storage::Entry* e = server.keyspace().Lookup(db(), key, now_ms);
+  if (e != nullptr) server.TouchAccess(e, now_ms);
+  return e;
 }
 
 void CommandContext::Error(std::string_view message) {
@@ -565,6 +567,10 @@ void Server::Dispatch(Client& client, std::span<const std::string_view> args) {
         reject(fmt::format("ERR wrong number of arguments for '{}' command", cmd->name), cmd);
       } else if (!client.authenticated && !(cmd->flags & kCmdNoAuth)) {
         reject(err::kNoAuth, cmd);
+      } else if (config_.maxmemory > 0 && !PerformEvictions() &&
+                 ((cmd->flags & kCmdDenyOom) ||
+                  (cmd->name == "exec" && client.in_multi && QueuedDenyOom(client)))) {
+        reject("OOM command not allowed when used memory > 'maxmemory'.", cmd);
       } else if (is_replica() && config_.replica_read_only && (cmd->flags & kCmdWrite) &&
                  !(client.flags & kClientMaster)) {
         reject("READONLY You can't write against a read only replica.", cmd);

@@ -198,6 +198,16 @@ class Server : public net::ConnectionHandler {
   // the timeout reply). Clients blocked on the same key are served first come, first served.
   void BlockClient(Client& c, const Command& cmd, std::span<const std::string_view> args,
                    std::vector<std::string> keys, int64_t deadline_ms, bool null_array_reply);
+  // maxmemory: evicts keys by maxmemory-policy until used memory is under the limit. Returns
+  // false when it could not get there (noeviction, or no candidate keys): write commands are
+  // then refused with -OOM.
+  bool PerformEvictions();
+  // Records an access to `e` for the eviction policy (LRU clock or LFU counter).
+  void TouchAccess(storage::Entry* e, int64_t now_ms);
+  uint64_t evicted_keys() const { return evicted_keys_; }
+  // OBJECT FREQ: the key's LFU counter after decay.
+  int LfuFrequency(const storage::Entry& e, int64_t now_ms) const;
+
   // CLIENT UNBLOCK: false if the client is not blocked.
   bool UnblockClient(uint64_t id, bool with_error);
   size_t blocked_count() const { return blocked_clients_; }
@@ -217,6 +227,7 @@ class Server : public net::ConnectionHandler {
   void TouchCommandKeys(const Client& client, const Command& cmd,
                         std::span<const std::string_view> args);
   void RemoveSubscriptions(Client& c);
+  static bool QueuedDenyOom(const Client& c);
   void UnblockAndForget(Client& c);
   void MarkKeyReady(int db, std::string_view key);
   void ServeReadyKeys();
@@ -251,6 +262,7 @@ class Server : public net::ConnectionHandler {
   std::vector<std::pair<int, std::string>> ready_keys_;
   std::multimap<int64_t, uint64_t> block_deadlines_;
   size_t blocked_clients_ = 0;
+  uint64_t evicted_keys_ = 0;
   uv_timer_t block_timer_;
   uint64_t next_client_id_ = 0;
 

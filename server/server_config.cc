@@ -377,7 +377,7 @@ void RegisterServerOptions(Schema& s, ServerConfig& c) {
                        {"verbose", LogLevel::kVerbose},
                        {"notice", LogLevel::kNotice},
                        {"warning", LogLevel::kWarning}});
-  s.AddEnum<MaxmemoryPolicy>({"maxmemory-policy", {}, kNot}, &c.maxmemory_policy,
+  s.AddEnum<MaxmemoryPolicy>({"maxmemory-policy", {}, 0}, &c.maxmemory_policy,
                              MaxmemoryPolicy::kNoeviction,
                              {{"volatile-lru", MaxmemoryPolicy::kVolatileLru},
                               {"volatile-lfu", MaxmemoryPolicy::kVolatileLfu},
@@ -455,11 +455,11 @@ void RegisterServerOptions(Schema& s, ServerConfig& c) {
   I({"active-defrag-cycle-max", {}, kNot}, &c.active_defrag_cycle_max, 25, 1, 99);
   I({"active-defrag-threshold-lower", {}, kNot}, &c.active_defrag_threshold_lower, 10, 0, 1000);
   I({"active-defrag-threshold-upper", {}, kNot}, &c.active_defrag_threshold_upper, 100, 0, 1000);
-  I({"lfu-log-factor", {}, kNot}, &c.lfu_log_factor, 10, 0, kIntMax);
-  I({"lfu-decay-time", {}, kNot}, &c.lfu_decay_time, 1, 0, kIntMax);
+  I({"lfu-log-factor", {}, 0}, &c.lfu_log_factor, 10, 0, kIntMax);
+  I({"lfu-decay-time", {}, 0}, &c.lfu_decay_time, 1, 0, kIntMax);
   I({"replica-priority", "slave-priority", 0}, &c.replica_priority, 100, 0, kIntMax);
   I({"repl-diskless-sync-delay", {}, 0}, &c.repl_diskless_sync_delay, 5, 0, kIntMax);
-  I({"maxmemory-samples", {}, kNot}, &c.maxmemory_samples, 5, 1, kIntMax);
+  I({"maxmemory-samples", {}, 0}, &c.maxmemory_samples, 5, 1, kIntMax);
   I({"maxmemory-eviction-tenacity", {}, kNot}, &c.maxmemory_eviction_tenacity, 10, 0, 100);
   I({"timeout", {}, 0}, &c.timeout, 0, 0, kIntMax);
   I({"replica-announce-port", "slave-announce-port", kNot}, &c.replica_announce_port, 0, 0, 65535);
@@ -809,9 +809,6 @@ void RegisterServerOptions(Schema& s, ServerConfig& c) {
       "replica-priority",
       "min-replicas-to-write",
       "min-replicas-max-lag",
-      // eviction and notifications (issue #3)
-      "maxmemory",
-      "notify-keyspace-events",
   };
   for (std::string_view name : kLaterIssues) s.SetNotActedOn(name, true);
 }

@@ -1,11 +1,14 @@
 #include "storage/dict.h"
 
+#include <malloc.h>
 #include <sys/mman.h>
 
 #include <algorithm>
 #include <cstdlib>
 #include <new>
 #include <vector>
+
+#include "storage/memory.h"
 
 namespace tandem::storage {
 
@@ -28,17 +31,20 @@ void* AllocTable(size_t bytes) {
   if (bytes < kMmapTableBytes) {
     void* p = std::calloc(1, bytes);
     if (p == nullptr) throw std::bad_alloc();
+    CountAllocated(static_cast<int64_t>(malloc_usable_size(p)));
     return p;
   }
   void* p = mmap(nullptr, RoundToPages(bytes), PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
                  -1, 0);
   if (p == MAP_FAILED) throw std::bad_alloc();
+  CountAllocated(static_cast<int64_t>(RoundToPages(bytes)));
   return p;
 }
 
 void FreeTable(void* p, size_t bytes) {
   if (p == nullptr) return;
   if (bytes < kMmapTableBytes) {
+    CountAllocated(-static_cast<int64_t>(malloc_usable_size(p)));
     std::free(p);
     return;
   }
@@ -53,6 +59,7 @@ size_t ReleaseTables(size_t max_bytes) {
     PendingTable& t = pending.back();
     size_t chunk = std::min(RoundToPages(max_bytes - released), t.bytes);
     munmap(t.base + (t.bytes - chunk), chunk);
+    CountAllocated(-static_cast<int64_t>(chunk));
     t.bytes -= chunk;
     released += chunk;
     if (t.bytes == 0) pending.pop_back();

@@ -31,7 +31,9 @@ struct Entry {
   Value value;
   int64_t expire_ms = -1;    // absolute unix time in ms, -1 = persistent
   uint32_t expire_slot = 0;  // index in Db::expiring_ while expire_ms >= 0
-  uint32_t lru_seconds = 0;  // last access, seconds (OBJECT IDLETIME)
+  uint32_t lru_seconds = 0;  // last access, seconds (OBJECT IDLETIME, LRU eviction)
+  uint16_t lfu_minutes = 0;  // LFU: minute of the last decrement (lfu-decay-time)
+  uint8_t lfu_counter = 5;   // LFU: logarithmic access counter, LFU_INIT_VAL for new keys
 };
 
 struct EntryKey {

@@ -16,7 +16,7 @@ class Buffer {
   Buffer() = default;
   Buffer(const Buffer&) = delete;
   Buffer& operator=(const Buffer&) = delete;
-  ~Buffer() { std::free(data_); }
+  ~Buffer() { ::operator delete(data_); }
 
   const char* data() const { return data_; }
   size_t size() const { return size_; }
@@ -47,7 +47,7 @@ class Buffer {
   // Give memory back after a large request: idle connections should cost little.
   void ShrinkIfIdle(size_t keep) {
     if (size_ == 0 && cap_ > keep) {
-      std::free(data_);
+      ::operator delete(data_);
       data_ = nullptr;
       cap_ = 0;
     }
@@ -58,8 +58,11 @@ class Buffer {
   void Grow(size_t min_cap) {
     size_t cap = cap_ ? cap_ : 1024;
     while (cap < min_cap) cap *= 2;
-    char* p = static_cast<char*>(std::realloc(data_, cap));
-    if (p == nullptr) throw std::bad_alloc();
+    // operator new rather than realloc, so the server's allocation counter (used_memory)
+    // sees query buffers, as Redis counts them.
+    char* p = static_cast<char*>(::operator new(cap));
+    if (size_ > 0) std::memcpy(p, data_, size_);
+    ::operator delete(data_);
     data_ = p;
     cap_ = cap;
   }
