@@ -34,6 +34,7 @@ struct Entry {
   uint32_t lru_seconds = 0;  // last access, seconds (OBJECT IDLETIME, LRU eviction)
   uint16_t lfu_minutes = 0;  // LFU: minute of the last decrement (lfu-decay-time)
   uint8_t lfu_counter = 5;   // LFU: logarithmic access counter, LFU_INIT_VAL for new keys
+  uint32_t hash_tag = 0;     // low 32 bits of the key's hash, kept by the dict
 };
 
 struct EntryKey {
