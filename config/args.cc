@@ -7,104 +7,15 @@
 #include <cstdio>
 #include <cstdlib>
 
+#include "resp/request_parser.h"
+
 namespace tandem::config {
-namespace {
-
-bool IsHex(char c) { return std::isxdigit(static_cast<unsigned char>(c)) != 0; }
-
-int HexValue(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  return std::tolower(static_cast<unsigned char>(c)) - 'a' + 10;
-}
-
-// sdssplitargs() skips leading blanks with isspace() but ends an unquoted token only on these.
-bool EndsToken(char c) { return c == ' ' || c == '\n' || c == '\r' || c == '\t' || c == '\0'; }
-
-}  // namespace
 
 std::expected<std::vector<std::string>, std::string> SplitArgs(std::string_view line) {
-  // The C original walks a NUL-terminated string; emulate that by stopping at the first NUL
-  // and reading '\0' past the end.
-  if (auto nul = line.find('\0'); nul != std::string_view::npos) line = line.substr(0, nul);
-  const size_t n = line.size();
-  auto at = [&](size_t i) -> char { return i < n ? line[i] : '\0'; };
-
+  // One implementation of sdssplitargs serves inline commands and config files alike.
   std::vector<std::string> out;
-  size_t p = 0;
-  while (true) {
-    while (p < n && std::isspace(static_cast<unsigned char>(line[p]))) ++p;
-    if (p >= n) return out;
-
-    std::string current;
-    bool in_double = false;
-    bool in_single = false;
-    bool done = false;
-    while (!done) {
-      const char c = at(p);
-      if (in_double) {
-        if (c == '\\' && at(p + 1) == 'x' && IsHex(at(p + 2)) && IsHex(at(p + 3))) {
-          current.push_back(static_cast<char>(HexValue(at(p + 2)) * 16 + HexValue(at(p + 3))));
-          p += 3;
-        } else if (c == '\\' && at(p + 1) != '\0') {
-          ++p;
-          switch (at(p)) {
-            case 'n':
-              current.push_back('\n');
-              break;
-            case 'r':
-              current.push_back('\r');
-              break;
-            case 't':
-              current.push_back('\t');
-              break;
-            case 'b':
-              current.push_back('\b');
-              break;
-            case 'a':
-              current.push_back('\a');
-              break;
-            default:
-              current.push_back(at(p));
-              break;
-          }
-        } else if (c == '"') {
-          // The closing quote must be followed by a blank or the end.
-          if (at(p + 1) != '\0' && !std::isspace(static_cast<unsigned char>(at(p + 1)))) {
-            return std::unexpected("unbalanced quotes");
-          }
-          done = true;
-        } else if (c == '\0') {
-          return std::unexpected("unbalanced quotes");
-        } else {
-          current.push_back(c);
-        }
-      } else if (in_single) {
-        if (c == '\\' && at(p + 1) == '\'') {
-          ++p;
-          current.push_back('\'');
-        } else if (c == '\'') {
-          if (at(p + 1) != '\0' && !std::isspace(static_cast<unsigned char>(at(p + 1)))) {
-            return std::unexpected("unbalanced quotes");
-          }
-          done = true;
-        } else if (c == '\0') {
-          return std::unexpected("unbalanced quotes");
-        } else {
-          current.push_back(c);
-        }
-      } else if (EndsToken(c)) {
-        done = true;
-      } else if (c == '"') {
-        in_double = true;
-      } else if (c == '\'') {
-        in_single = true;
-      } else {
-        current.push_back(c);
-      }
-      if (p < n) ++p;
-    }
-    out.push_back(std::move(current));
-  }
+  if (!resp::SplitArgs(line, out)) return std::unexpected("unbalanced quotes");
+  return out;
 }
 
 std::vector<std::string> SplitOnSpaces(std::string_view value) {

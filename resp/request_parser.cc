@@ -38,6 +38,9 @@ bool IsSpace(char c) {
 
 bool SplitArgs(std::string_view line, std::vector<std::string>& out) {
   out.clear();
+  // sdssplitargs works on a C string: the line ends at the first NUL byte (inside quotes that
+  // leaves them unbalanced, exactly as in Redis).
+  line = line.substr(0, line.find('\0'));
   size_t i = 0;
   const size_t n = line.size();
   while (true) {

@@ -73,8 +73,8 @@ class RequestParser {
 
 // Splits a line into arguments with the rules of Redis's sdssplitargs (used for inline commands
 // and configuration files): double quotes with \n \r \t \b \a \\ \" and \xHH escapes, single
-// quotes with \' only, and a closing quote must be followed by a space or the end.
-// Returns false on unbalanced quotes.
+// quotes with \' only, and a closing quote must be followed by a space or the end; the line
+// ends at its first NUL byte. Returns false on unbalanced quotes.
 bool SplitArgs(std::string_view line, std::vector<std::string>& out);
 
 }  // namespace tandem::resp

@@ -12,6 +12,7 @@
 #include <map>
 #include <random>
 
+#include "config/args.h"
 #include "config/glob.h"
 #include "config/log.h"
 #include "server/arg_cursor.h"
@@ -36,43 +37,6 @@ std::string RandomHex(size_t n) {
 
 bool IsLoopbackPeer(const std::string& peer) {
   return peer.rfind("127.", 0) == 0 || peer.rfind("::1:", 0) == 0;
-}
-
-// Redis's sdscatrepr: quotes and escapes a string for MONITOR and the slow log.
-void AppendRepr(std::string& out, std::string_view s) {
-  out.push_back('"');
-  for (unsigned char c : s) {
-    switch (c) {
-      case '\\':
-        out += "\\\\";
-        break;
-      case '"':
-        out += "\\\"";
-        break;
-      case '\n':
-        out += "\\n";
-        break;
-      case '\r':
-        out += "\\r";
-        break;
-      case '\t':
-        out += "\\t";
-        break;
-      case '\a':
-        out += "\\a";
-        break;
-      case '\b':
-        out += "\\b";
-        break;
-      default:
-        if (std::isprint(c)) {
-          out.push_back(static_cast<char>(c));
-        } else {
-          out += fmt::format("\\x{:02x}", c);
-        }
-    }
-  }
-  out.push_back('"');
 }
 
 // Arguments as MONITOR and the slow log may show them: passwords become "(redacted)", as Redis's
@@ -670,7 +634,7 @@ void Server::FeedMonitors(const Client& client, std::span<const std::string_view
   line += "]";
   for (std::string_view a : args) {
     line.push_back(' ');
-    AppendRepr(line, a);
+    line += config::Repr(a);  // sdscatrepr
   }
   line += "\r\n";
   for (uint64_t id : monitors_) {
