@@ -64,27 +64,13 @@ void CmdKeys(CommandContext& ctx) {
 void CmdScan(CommandContext& ctx) {
   uint64_t cursor = 0;
   if (!ParseScanCursor(ctx.args[1], cursor)) return ctx.Error(err::kInvalidCursor);
-  int64_t count = 10;
-  std::string_view pattern;
-  bool use_pattern = false;
-  std::string_view type;
-  bool use_type = false;
-  for (size_t i = 2; i < ctx.args.size(); i += 2) {
-    std::string_view opt = ctx.args[i];
-    bool has_value = i + 1 < ctx.args.size();
-    if (EqualsIgnoreCase(opt, "count") && has_value) {
-      if (!ParseInt64(ctx.args[i + 1], count)) return ctx.Error(err::kNotInteger);
-      if (count < 1) return ctx.Error(err::kSyntax);
-    } else if (EqualsIgnoreCase(opt, "match") && has_value) {
-      pattern = ctx.args[i + 1];
-      use_pattern = !(pattern == "*");
-    } else if (EqualsIgnoreCase(opt, "type") && has_value) {
-      type = ctx.args[i + 1];
-      use_type = true;
-    } else {
-      return ctx.Error(err::kSyntax);
-    }
-  }
+  ScanOptions opts;
+  if (!ParseScanOptions(ctx, 2, true, opts)) return;
+  const int64_t count = opts.count;
+  const std::string_view pattern = opts.pattern;
+  const bool use_pattern = opts.use_pattern;
+  const std::string_view type = opts.type;
+  const bool use_type = opts.use_type;
   std::vector<std::string> keys;
   int64_t max_iterations = count * 10;
   do {

@@ -487,22 +487,11 @@ void CmdSscan(CommandContext& ctx) {
     r.Bulk("0");
     return r.EmptyArray();
   }
-  int64_t count = 10;
-  std::string_view pattern;
-  bool use_pattern = false;
-  for (size_t i = 3; i < ctx.args.size(); i += 2) {
-    std::string_view opt = ctx.args[i];
-    bool has_value = i + 1 < ctx.args.size();
-    if (EqualsIgnoreCase(opt, "count") && has_value) {
-      if (!ParseInt64(ctx.args[i + 1], count)) return ctx.Error(err::kNotInteger);
-      if (count < 1) return ctx.Error(err::kSyntax);
-    } else if (EqualsIgnoreCase(opt, "match") && has_value) {
-      pattern = ctx.args[i + 1];
-      use_pattern = pattern != "*";
-    } else {
-      return ctx.Error(err::kSyntax);
-    }
-  }
+  ScanOptions opts;
+  if (!ParseScanOptions(ctx, 3, false, opts)) return;
+  const int64_t count = opts.count;
+  const std::string_view pattern = opts.pattern;
+  const bool use_pattern = opts.use_pattern;
   SetObject& s = Set(e);
   std::vector<std::string> items;
   auto collect = [&](std::string_view m) { items.emplace_back(m); };

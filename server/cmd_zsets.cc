@@ -723,6 +723,34 @@ void ZpopMinMax(CommandContext& ctx, bool max) {
 void CmdZpopmin(CommandContext& ctx) { ZpopMinMax(ctx, false); }
 void CmdZpopmax(CommandContext& ctx) { ZpopMinMax(ctx, true); }
 
+// The tail of ZMPOP / BZMPOP after the keys: MIN|MAX [COUNT count]. False after the error.
+bool ParseMpopTail(CommandContext& ctx, size_t where_idx, bool& max, int64_t& count) {
+  const auto& a = ctx.args;
+  if (EqualsIgnoreCase(a[where_idx], "min")) {
+    max = false;
+  } else if (EqualsIgnoreCase(a[where_idx], "max")) {
+    max = true;
+  } else {
+    ctx.Error(err::kSyntax);
+    return false;
+  }
+  count = -1;
+  for (size_t j = where_idx + 1; j < a.size(); ++j) {
+    bool moreargs = j + 1 < a.size();
+    if (count == -1 && EqualsIgnoreCase(a[j], "count") && moreargs) {
+      ++j;
+      if (!ParseLongIn(ctx, a[j], 1, INT64_MAX, "ERR count should be greater than 0", count)) {
+        return false;
+      }
+    } else {
+      ctx.Error(err::kSyntax);
+      return false;
+    }
+  }
+  if (count == -1) count = 1;
+  return true;
+}
+
 void CmdZmpop(CommandContext& ctx) {
   const auto& a = ctx.args;
   int64_t numkeys = 0;
@@ -732,26 +760,8 @@ void CmdZmpop(CommandContext& ctx) {
   if (numkeys >= static_cast<int64_t>(a.size()) - 2) return ctx.Error(err::kSyntax);
   size_t where_idx = 2 + static_cast<size_t>(numkeys);
   bool max = false;
-  if (EqualsIgnoreCase(a[where_idx], "min")) {
-    max = false;
-  } else if (EqualsIgnoreCase(a[where_idx], "max")) {
-    max = true;
-  } else {
-    return ctx.Error(err::kSyntax);
-  }
-  int64_t count = -1;
-  for (size_t j = where_idx + 1; j < a.size(); ++j) {
-    bool moreargs = j + 1 < a.size();
-    if (count == -1 && EqualsIgnoreCase(a[j], "count") && moreargs) {
-      ++j;
-      if (!ParseLongIn(ctx, a[j], 1, INT64_MAX, "ERR count should be greater than 0", count)) {
-        return;
-      }
-    } else {
-      return ctx.Error(err::kSyntax);
-    }
-  }
-  if (count == -1) count = 1;
+  int64_t count = 1;
+  if (!ParseMpopTail(ctx, where_idx, max, count)) return;
   ZpopGeneric(ctx, a.subspan(2, static_cast<size_t>(numkeys)), max, true, count, true, true);
 }
 
@@ -797,26 +807,8 @@ void CmdBzmpop(CommandContext& ctx) {
   if (numkeys >= static_cast<int64_t>(a.size()) - 3) return ctx.Error(err::kSyntax);
   size_t where_idx = 3 + static_cast<size_t>(numkeys);
   bool max = false;
-  if (EqualsIgnoreCase(a[where_idx], "min")) {
-    max = false;
-  } else if (EqualsIgnoreCase(a[where_idx], "max")) {
-    max = true;
-  } else {
-    return ctx.Error(err::kSyntax);
-  }
-  int64_t count = -1;
-  for (size_t j = where_idx + 1; j < a.size(); ++j) {
-    bool moreargs = j + 1 < a.size();
-    if (count == -1 && EqualsIgnoreCase(a[j], "count") && moreargs) {
-      ++j;
-      if (!ParseLongIn(ctx, a[j], 1, INT64_MAX, "ERR count should be greater than 0", count)) {
-        return;
-      }
-    } else {
-      return ctx.Error(err::kSyntax);
-    }
-  }
-  if (count == -1) count = 1;
+  int64_t count = 1;
+  if (!ParseMpopTail(ctx, where_idx, max, count)) return;
   BlockingZpop(ctx, a.subspan(3, static_cast<size_t>(numkeys)), max, count, deadline);
 }
 
@@ -1121,23 +1113,11 @@ void CmdZscan(CommandContext& ctx) {
   if (WrongType(ctx, e)) return;
   resp::ReplyBuilder& r = ctx.reply();
   if (e == nullptr) return r.Raw("*2\r\n$1\r\n0\r\n*0\r\n");
-  int64_t count = 10;
-  std::string_view pattern;
-  bool use_pattern = false;
-  for (size_t i = 3; i < a.size();) {
-    size_t left = a.size() - i;
-    if (EqualsIgnoreCase(a[i], "count") && left >= 2) {
-      if (!ParseLong(ctx, a[i + 1], count)) return;
-      if (count < 1) return ctx.Error(err::kSyntax);
-      i += 2;
-    } else if (EqualsIgnoreCase(a[i], "match") && left >= 2) {
-      pattern = a[i + 1];
-      use_pattern = pattern != "*";
-      i += 2;
-    } else {
-      return ctx.Error(err::kSyntax);
-    }
-  }
+  ScanOptions opts;
+  if (!ParseScanOptions(ctx, 3, false, opts)) return;
+  const int64_t count = opts.count;
+  const std::string_view pattern = opts.pattern;
+  const bool use_pattern = opts.use_pattern;
   const ZSetObject& z = ZSet(e);
   std::vector<std::pair<std::string_view, double>> found;
   if (z.encoding() == storage::Encoding::kListpack) {

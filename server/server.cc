@@ -992,6 +992,33 @@ namespace tandem::server {
 // Blocking commands
 // ---------------------------------------------------------------------------------------------
 
+bool ParseScanOptions(CommandContext& ctx, size_t first, bool allow_type, ScanOptions& out) {
+  const auto& a = ctx.args;
+  for (size_t i = first; i < a.size(); i += 2) {
+    bool has_value = i + 1 < a.size();
+    if (EqualsIgnoreCase(a[i], "count") && has_value) {
+      if (!ParseInt64(a[i + 1], out.count)) {
+        ctx.Error(err::kNotInteger);
+        return false;
+      }
+      if (out.count < 1) {
+        ctx.Error(err::kSyntax);
+        return false;
+      }
+    } else if (EqualsIgnoreCase(a[i], "match") && has_value) {
+      out.pattern = a[i + 1];
+      out.use_pattern = out.pattern != "*";
+    } else if (allow_type && EqualsIgnoreCase(a[i], "type") && has_value) {
+      out.type = a[i + 1];
+      out.use_type = true;
+    } else {
+      ctx.Error(err::kSyntax);
+      return false;
+    }
+  }
+  return true;
+}
+
 bool ParseBlockTimeout(CommandContext& ctx, std::string_view arg, int64_t& deadline_ms) {
   long double seconds = 0;
   if (!ParseLongDouble(arg, seconds)) {

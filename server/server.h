@@ -291,6 +291,17 @@ class Server : public net::ConnectionHandler {
 
 // Bytes the allocator has handed out and not taken back (glibc mallinfo2).
 uint64_t UsedMemory();
+// The options of SCAN / HSCAN / SSCAN / ZSCAN (scanGenericCommand): COUNT n (>= 1), MATCH
+// pattern, and TYPE t for SCAN only. Parses ctx.args from `first`; false after sending the error.
+struct ScanOptions {
+  int64_t count = 10;
+  std::string_view pattern;
+  bool use_pattern = false;  // a pattern other than "*"
+  std::string_view type;
+  bool use_type = false;
+};
+bool ParseScanOptions(CommandContext& ctx, size_t first, bool allow_type, ScanOptions& out);
+
 // getTimeoutFromObjectOrReply (seconds, fractional): the absolute deadline in ms, 0 for "wait
 // forever". On a bad value the error has been sent and false is returned.
 bool ParseBlockTimeout(CommandContext& ctx, std::string_view arg, int64_t& deadline_ms);
