@@ -1,7 +1,8 @@
 // Every Redis 7.0.15 option (what `CONFIG GET *` lists), typed, with Redis's names, defaults and
 // bounds; RegisterServerOptions() binds them to a tandem::config::Schema. Defaults live in the
 // option table only (fields are value-initialised and set by registration), except `port`, whose
-// tandem default is 6389. Options flagged kNotActedOn are stored and echoed; nothing acts on them yet.
+// tandem default is 6389. Options flagged kNotActedOn are stored and echoed; nothing acts on them
+// yet.
 #pragma once
 
 #include <cstdint>
