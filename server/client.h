@@ -85,6 +85,12 @@ class Client {
   bool blocked = false;
   BlockedState block;
 
+  // ---- replication: what a replica told us with REPLCONF before PSYNC ----
+  int repl_listening_port = 0;
+  std::string repl_ip;
+  bool repl_capa_eof = false;
+  bool repl_capa_psync2 = false;
+
   void set_last_interaction(int64_t ms) { last_interaction_ms_ = ms; }
   int64_t last_interaction() const { return last_interaction_ms_; }
 

@@ -74,6 +74,8 @@ void BlockingPop(CommandContext& ctx, End end) {
   if (wrongtype) return ctx.Error(err::kWrongType);
   if (e != nullptr) {
     std::string v = PopOne(ctx, keys[which], e, end);
+    // Replicas run the non-blocking form on the key that was served.
+    ctx.PropagateAs({end == End::kLeft ? "LPOP" : "RPOP", std::string(keys[which])});
     ctx.reply().ArrayHeader(2);
     ctx.reply().Bulk(keys[which]);
     ctx.reply().Bulk(v);
@@ -110,6 +112,8 @@ void BlockingMove(CommandContext& ctx, End from, End to, std::string_view timeou
   ListObject& out = d->value.As<ListObject>();
   to == End::kLeft ? out.PushFront(v) : out.PushBack(v);
   ctx.Notify(kNotifyList, to == End::kLeft ? "lpush" : "rpush", dst);
+  ctx.PropagateAs({"LMOVE", std::string(src), std::string(dst),
+                   from == End::kLeft ? "LEFT" : "RIGHT", to == End::kLeft ? "LEFT" : "RIGHT"});
   ctx.reply().Bulk(v);
 }
 
@@ -164,6 +168,7 @@ void CmdBlmpop(CommandContext& ctx) {
       ctx.Notify(kNotifyGeneric, "del", key);
     }
     ctx.Dirty();
+    ctx.PropagateAs({end == End::kLeft ? "LPOP" : "RPOP", key, std::to_string(n)});
     ctx.reply().ArrayHeader(2);
     ctx.reply().Bulk(key);
     ctx.reply().ArrayHeader(static_cast<int64_t>(items.size()));

@@ -172,6 +172,7 @@ void CmdHincrbyfloat(CommandContext& ctx) {
   SyncEncoding(e);
   ctx.reply().Bulk(text);
   ctx.Notify(kNotifyHash, "hincrbyfloat", ctx.args[1]);
+  ctx.PropagateAs({"HSET", std::string(ctx.args[1]), std::string(ctx.args[2]), text});
   ctx.Dirty();
 }
 

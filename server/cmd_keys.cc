@@ -240,9 +240,12 @@ void ExpireGeneric(CommandContext& ctx, int64_t basetime, bool seconds) {
   if (when <= ctx.now_ms) {
     ctx.db().Delete(ctx.args[1]);
     ctx.Notify(kNotifyGeneric, "del", ctx.args[1]);
+    ctx.PropagateAs({"DEL", std::string(ctx.args[1])});
   } else {
     ctx.db().SetExpire(e, when);
     ctx.Notify(kNotifyGeneric, "expire", ctx.args[1]);
+    // EXPIRE / PEXPIRE / EXPIREAT reach replicas as PEXPIREAT with the absolute time.
+    ctx.PropagateAs({"PEXPIREAT", std::string(ctx.args[1]), std::to_string(when)});
   }
   ctx.Dirty();
   ctx.reply().Integer(1);

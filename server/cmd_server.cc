@@ -289,22 +289,6 @@ void CmdMonitor(CommandContext& ctx) {
   ctx.reply().Ok();
 }
 
-void CmdRole(CommandContext& ctx) {
-  if (ctx.server.is_replica()) {
-    ctx.reply().ArrayHeader(5);
-    ctx.reply().Bulk("slave");
-    ctx.reply().Bulk(ctx.server.config().replicaof_host);
-    ctx.reply().Integer(ctx.server.config().replicaof_port);
-    ctx.reply().Bulk("connect");
-    ctx.reply().Integer(-1);
-    return;
-  }
-  ctx.reply().ArrayHeader(3);
-  ctx.reply().Bulk("master");
-  ctx.reply().Integer(0);
-  ctx.reply().EmptyArray();
-}
-
 // ---- OBJECT, MEMORY --------------------------------------------------------------------------
 
 constexpr int64_t kSharedRefcount = INT_MAX;  // OBJ_SHARED_REFCOUNT
@@ -565,12 +549,7 @@ void CmdShutdown(CommandContext& ctx) {
   }
   if ((abort && ctx.args.size() != 2) || (save && nosave)) return ctx.Error(err::kSyntax);
   if (abort) return ctx.Error("ERR No shutdown in progress.");
-  if (save) {
-    // An explicit SAVE needs RDB persistence, which this build does not have yet: refuse,
-    // as Redis refuses a shutdown whose save fails.
-    config::LogMessage(
-        config::Level::kWarning,
-        "SHUTDOWN SAVE requested but RDB persistence is not available in this build.");
+  if (!ctx.server.SaveBeforeShutdown(save, nosave)) {
     return ctx.Error("ERR Errors trying to SHUTDOWN. Check logs.");
   }
   ctx.server.Shutdown("SHUTDOWN command");
@@ -639,9 +618,6 @@ void RegisterServerCommands(CommandTable& t) {
                    "Show helpful text about the different subcommands", "6.2.0"});
   t.Add({"monitor", 1, kAdm, 0, 0, 0, CmdMonitor, "@admin @slow @dangerous", "server",
          "Listen for all requests received by the server in real time", "1.0.0"});
-  t.Add({"role", 1, kCmdNoscript | kCmdLoading | kCmdStale | kCmdFast | kCmdSentinel, 0, 0, 0,
-         CmdRole, "@admin @fast @dangerous", "server",
-         "Return the role of the instance in the context of replication", "2.8.12"});
   Command* object =
       t.Add({"object", -2, 0, 0, 0, 0, nullptr, "@slow", "generic",
              "A container for object introspection commands", "2.2.3", "Depends on subcommand."});

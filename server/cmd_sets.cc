@@ -254,17 +254,21 @@ void SpopWithCount(CommandContext& ctx) {
     ReplyMembers(ctx, all);
     ctx.db().Delete(key);
     ctx.Notify(kNotifyGeneric, "del", key);
+    ctx.PropagateAs({"DEL", std::string(key)});
     return;
   }
   int64_t remaining = size - count;
   if (remaining * kSpopMoveStrategyMul > count) {
     // CASE 2: pop `count` random members, in the order popped.
     r.SetHeader(count);
+    std::vector<std::string> srem{"SREM", std::string(key)};
     for (int64_t i = 0; i < count; ++i) {
       std::string m = s.Random(rng);
       s.Remove(m);
       r.Bulk(m);
+      srem.push_back(std::move(m));
     }
+    ctx.PropagateAs(std::move(srem));
   } else {
     // CASE 3: move the few remaining members to a new set and return the old one.
     std::unique_ptr<SetObject> kept;
@@ -275,6 +279,9 @@ void SpopWithCount(CommandContext& ctx) {
       s.Remove(m);
     }
     ReplyMembers(ctx, s);
+    std::vector<std::string> srem{"SREM", std::string(key)};
+    s.ForEach([&](std::string_view m) { srem.emplace_back(m); });
+    ctx.PropagateAs(std::move(srem));
     // dbOverwrite: the entry (and its TTL) stays, only the value changes.
     e->value = SetObject::Wrap(std::move(kept));
   }
@@ -292,6 +299,7 @@ void CmdSpop(CommandContext& ctx) {
   SetObject& s = Set(e);
   std::string m = s.Random(ctx.keyspace().random());
   s.Remove(m);
+  ctx.PropagateAs({"SREM", std::string(key), m});  // the random choice reaches replicas as SREM
   ctx.Notify(kNotifySet, "spop", key);
   ctx.reply().Bulk(m);
   if (s.size() == 0) {

@@ -153,6 +153,16 @@ void SetGeneric(CommandContext& ctx, std::string_view key, std::string_view val,
     return;
   }
   SetKey(ctx, key, Value::String(val), expire_ms, flags & kKeepTtl);
+  if (expire_ms >= 0) {
+    // Relative times become absolute so a replica that applies the command later (or an AOF
+    // replayed tomorrow) expires the key at the same moment (SET ... PXAT, as Redis 7.0).
+    if (ctx.db().FindRaw(key) != nullptr) {
+      ctx.PropagateAs(
+          {"SET", std::string(key), std::string(val), "PXAT", std::to_string(expire_ms)});
+    } else {
+      ctx.PropagateAs({"DEL", std::string(key)});
+    }
+  }
   if (!(flags & kGet)) ctx.reply().Ok();
 }
 
@@ -214,17 +224,21 @@ void CmdGetex(CommandContext& ctx) {
     if (!ExpireMillis(ctx, expire_arg, flags, when)) return;
   }
   ctx.reply().Bulk(e->value.str);
+  const std::string key(ctx.args[1]);
   if (when >= 0 && when <= ctx.now_ms) {
-    ctx.db().Delete(ctx.args[1]);
+    ctx.db().Delete(key);
     ctx.Dirty();
-    ctx.Notify(kNotifyGeneric, "del", ctx.args[1]);
+    ctx.Notify(kNotifyGeneric, "del", key);
+    ctx.PropagateAs({"DEL", key});
   } else if (when >= 0) {
     ctx.db().SetExpire(e, when);
     ctx.Dirty();
-    ctx.Notify(kNotifyGeneric, "expire", ctx.args[1]);
+    ctx.Notify(kNotifyGeneric, "expire", key);
+    ctx.PropagateAs({"PEXPIREAT", key, std::to_string(when)});
   } else if ((flags & kPersist) && ctx.db().Persist(e)) {
     ctx.Dirty();
-    ctx.Notify(kNotifyGeneric, "persist", ctx.args[1]);
+    ctx.Notify(kNotifyGeneric, "persist", key);
+    ctx.PropagateAs({"PERSIST", key});
   }
 }
 
@@ -325,6 +339,8 @@ void CmdIncrbyfloat(CommandContext& ctx) {
   }
   ctx.Dirty();
   ctx.Notify(kNotifyString, "incrbyfloat", ctx.args[1]);
+  // Float formatting must not differ between hosts: replicas get the result (SET ... KEEPTTL).
+  ctx.PropagateAs({"SET", std::string(ctx.args[1]), text, "KEEPTTL"});
   ctx.reply().Bulk(text);
 }
 

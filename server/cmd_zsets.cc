@@ -706,6 +706,8 @@ void ZpopGeneric(CommandContext& ctx, std::span<const std::string_view> keys, bo
   DeleteIfEmpty(ctx, e, k);
   // ZMPOP's keys are not at fixed positions, so the dispatcher cannot touch them for WATCH.
   if (emitkey) ctx.server.TouchWatchedKey(ctx.client.db_index, k);
+  // ZMPOP / BZPOPMIN & co reach replicas as the plain pop of the key that was served.
+  ctx.PropagateAs({max ? "ZPOPMAX" : "ZPOPMIN", k, std::to_string(rangelen)});
   ctx.Dirty(rangelen);
 }
 

@@ -155,6 +155,7 @@ void RegisterHashCommands(CommandTable& table);
 void RegisterSetCommands(CommandTable& table);
 void RegisterZSetCommands(CommandTable& table);
 void RegisterPubsubCommands(CommandTable& table);
+void RegisterReplicationCommands(CommandTable& table);
 void RegisterTransactionCommands(CommandTable& table);
 
 // Lower-cases ASCII into `out` (command names are ASCII).

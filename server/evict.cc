@@ -118,6 +118,8 @@ bool Server::PerformEvictions() {
     if (best_db == nullptr) return false;  // nothing left that this policy may evict
     int dbid = best_db->index();
     best_db->Delete(best_key);
+    std::string_view del[] = {"DEL", best_key};
+    Propagate(dbid, del);  // replicas and the AOF see an eviction as a DEL
     ++evicted_keys_;
     add_dirty(1);
     TouchWatchedKey(dbid, best_key);

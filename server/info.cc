@@ -255,16 +255,7 @@ std::string BuildInfo(Server& server, std::span<const std::string_view> sections
     field("current_fork_perc", "0.00");
     field("current_save_keys_processed", 0);
     field("current_save_keys_total", 0);
-    field("rdb_changes_since_last_save", server.dirty());
-    field("rdb_bgsave_in_progress", 0);
-    field("rdb_last_save_time", server.start_time_ms() / 1000);
-    field("rdb_last_bgsave_status", "ok");
-    field("rdb_last_bgsave_time_sec", -1);
-    field("rdb_current_bgsave_time_sec", -1);
-    field("rdb_saves", 0);
-    field("rdb_last_cow_size", 0);
-    field("rdb_last_load_keys_expired", 0);
-    field("rdb_last_load_keys_loaded", 0);
+    server.persistence().AppendInfo(out, now_ms);
     field("aof_enabled", 0);
     field("aof_rewrite_in_progress", 0);
     field("aof_rewrite_scheduled", 0);
@@ -298,9 +289,9 @@ std::string BuildInfo(Server& server, std::span<const std::string_view> sections
     field("instantaneous_input_repl_kbps", "0.00");
     field("instantaneous_output_repl_kbps", "0.00");
     field("rejected_connections", st.rejected_connections);
-    field("sync_full", 0);
-    field("sync_partial_ok", 0);
-    field("sync_partial_err", 0);
+    field("sync_full", server.replication().sync_full);
+    field("sync_partial_ok", server.replication().sync_partial_ok);
+    field("sync_partial_err", server.replication().sync_partial_err);
     field("expired_keys", server.keyspace().expired_keys);
     field("expired_stale_perc", "0.00");
     field("expired_time_cap_reached_count", 0);
@@ -339,32 +330,7 @@ std::string BuildInfo(Server& server, std::span<const std::string_view> sections
   }
   if (on("replication", true)) {
     section("Replication");
-    if (server.is_replica()) {
-      field("role", "slave");
-      field("master_host", cfg.replicaof_host);
-      field("master_port", cfg.replicaof_port);
-      field("master_link_status", "down");
-      field("master_last_io_seconds_ago", -1);
-      field("master_sync_in_progress", 0);
-      field("slave_read_repl_offset", 1);
-      field("slave_repl_offset", 1);
-      field("master_link_down_since_seconds", -1);
-      field("slave_priority", cfg.replica_priority);
-      field("slave_read_only", cfg.replica_read_only ? 1 : 0);
-      field("replica_announced", cfg.replica_announced ? 1 : 0);
-    } else {
-      field("role", "master");
-    }
-    field("connected_slaves", 0);
-    field("master_failover_state", "no-failover");
-    field("master_replid", server.run_id());
-    field("master_replid2", "0000000000000000000000000000000000000000");
-    field("master_repl_offset", 0);
-    field("second_repl_offset", -1);
-    field("repl_backlog_active", 0);
-    field("repl_backlog_size", cfg.repl_backlog_size);
-    field("repl_backlog_first_byte_offset", 0);
-    field("repl_backlog_histlen", 0);
+    server.replication().AppendInfo(out, now_ms);
   }
   if (on("cpu", true)) {
     section("CPU");

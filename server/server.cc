@@ -77,8 +77,16 @@ CommandContext::CommandContext(Server& s, Client& c, std::span<const std::string
 storage::Db& CommandContext::db() { return server.keyspace().db(client.db_index); }
 storage::Keyspace& CommandContext::keyspace() { return server.keyspace(); }
 
+// The stream from our master sees keys as they are: a key that is logically expired here but
+// not yet deleted by the master's DEL is still the master's key (expireIfNeeded returns 0 for
+// server.master), so its writes and DELs apply to it.
+static storage::Entry* Find(CommandContext& ctx, std::string_view key) {
+  if (ctx.client.flags & kClientMaster) return ctx.db().FindRaw(key);
+  return ctx.server.keyspace().Lookup(ctx.db(), key, ctx.now_ms);
+}
+
 storage::Entry* CommandContext::LookupRead(std::string_view key) {
-  storage::Entry* e = server.keyspace().Lookup(db(), key, now_ms);
+  storage::Entry* e = Find(*this, key);
   if (e == nullptr) {
     ++server.stats().keyspace_misses;
   } else {
@@ -89,7 +97,7 @@ storage::Entry* CommandContext::LookupRead(std::string_view key) {
 }
 
 storage::Entry* CommandContext::LookupWrite(std::string_view key) {
-  storage::Entry* e = server.keyspace().Lookup(db(), key, now_ms);
+  storage::Entry* e = Find(*this, key);
   if (e != nullptr) server.TouchAccess(e, now_ms);
   return e;
 }
@@ -160,6 +168,7 @@ Server::Server(ServerConfig& config, config::Schema& schema, std::string config_
   RegisterSetCommands(commands_);
   RegisterZSetCommands(commands_);
   RegisterPubsubCommands(commands_);
+  RegisterReplicationCommands(commands_);
   RegisterTransactionCommands(commands_);
 }
 
@@ -222,22 +231,23 @@ std::string Server::Start() {
   listen_opts_ = ListenOptionsFromConfig();
   std::string err = listener_->Listen(listen_opts_);
   if (!err.empty()) return err;
+  // The dataset is loaded before the first client is served (clients that connect meanwhile wait
+  // in the listen backlog).
+  if (!config_.replicaof_host.empty()) keyspace_.set_lazy_expire_deletes(false);
+  err = persistence_.LoadAtStart();
+  if (!err.empty()) return err;
   if (listen_opts_.port > 0) ports_.push_back(listen_opts_.port);
   InstallConfigHooks();
   startup_memory_ = UsedMemory();
-  keyspace_.set_lazy_expire_deletes(!is_replica());
   // A key deleted because it expired breaks WATCH and is an "expired" keyspace event.
   keyspace_.set_expired_hook([this](storage::Db& db, std::string_view key) {
+    // Replicas and the AOF learn of an expiry as a DEL (propagateDeletion).
+    std::string k(key);
+    std::string_view del[] = {"DEL", k};
+    Propagate(db.index(), del);
     TouchWatchedKey(db.index(), key);
     NotifyKeyspaceEvent(kNotifyExpired, "expired", key, db.index());
   });
-  if (is_replica()) {
-    config::LogMessage(config::Level::kWarning,
-                       fmt::format("Configured as a replica of {}:{}, but this build does not "
-                                   "replicate yet: the master link stays down and the dataset is "
-                                   "read-only.",
-                                   config_.replicaof_host, config_.replicaof_port));
-  }
 
   uv_prepare_init(loop_, &prepare_);
   prepare_.data = this;
@@ -260,7 +270,7 @@ std::string Server::Start() {
     config::LogMessage(
         config::Level::kWarning,
         fmt::format("Received {} scheduling shutdown...", signum == SIGINT ? "SIGINT" : "SIGTERM"));
-    self->Shutdown("signal");
+    if (self->SaveBeforeShutdown(false, false)) self->Shutdown("signal");
   };
   uv_signal_init(loop_, &sigterm_);
   sigterm_.data = this;
@@ -268,6 +278,7 @@ std::string Server::Start() {
   uv_signal_init(loop_, &sigint_);
   sigint_.data = this;
   uv_signal_start(&sigint_, on_signal, SIGINT);
+  replication_.Start();
   return {};
 }
 
@@ -276,12 +287,26 @@ int Server::Run() {
   return exit_code_;
 }
 
+bool Server::SaveBeforeShutdown(bool save, bool nosave) {
+  // prepareForShutdown: a child's snapshot is abandoned; with save points (or SAVE) the dataset
+  // is saved in the foreground, and a failed save keeps the server running.
+  persistence_.KillChild();
+  if (nosave || (!save && config_.save.empty())) return true;
+  config::LogMessage(config::Level::kNotice, "Saving the final RDB snapshot before exiting.");
+  if (!persistence_.Save()) {
+    config::LogMessage(config::Level::kWarning, "Error trying to save the DB, can't exit.");
+    return false;
+  }
+  return true;
+}
+
 void Server::Shutdown(std::string_view reason) {
   if (shutting_down_) return;
   shutting_down_ = true;
   config::LogMessage(config::Level::kWarning, "User requested shutdown...");
   config::LogMessage(config::Level::kVerbose, fmt::format("Shutdown reason: {}", reason));
   if (listener_) listener_->Close();
+  replication_.Stop();
   // Replies already produced (e.g. to other clients) still leave before we stop.
   BeforeSleep();
   for (auto& [id, c] : clients_) c->conn().Close();
@@ -362,6 +387,7 @@ void Server::OnClosed(net::Connection& conn) {
   if (client == nullptr) return;
   stats_.net_input_bytes += conn.bytes_read();
   stats_.net_output_bytes += conn.bytes_written();
+  replication_.OnClientClosed(*client);
   RemoveSubscriptions(*client);
   UnwatchAll(*client);
   UnblockAndForget(*client);
@@ -441,6 +467,11 @@ void Server::ProcessInput(Client& client) {
     }
     size_t consumed = client.parser().consumed();
     Dispatch(client, args);
+    if (client.flags & kClientMaster) {
+      // The bytes of the command, as received, continue our own stream (chained replicas and
+      // the backlog see exactly what the master sent).
+      replication_.OnMasterBytesApplied(buf.view().substr(offset, consumed));
+    }
     offset += consumed;
   }
   buf.Consume(offset);
@@ -531,14 +562,28 @@ void Server::Dispatch(Client& client, std::span<const std::string_view> args) {
         reject(fmt::format("ERR wrong number of arguments for '{}' command", cmd->name), cmd);
       } else if (!client.authenticated && !(cmd->flags & kCmdNoAuth)) {
         reject(err::kNoAuth, cmd);
-      } else if (config_.maxmemory > 0 && !PerformEvictions() &&
+      } else if (config_.maxmemory > 0 && !(client.flags & kClientMaster) &&
+                 !(is_replica() && config_.replica_ignore_maxmemory) && !PerformEvictions() &&
                  ((cmd->flags & kCmdDenyOom) ||
                   (cmd->name == "exec" && client.in_multi && QueuedDenyOom(client)))) {
         reject("OOM command not allowed when used memory > 'maxmemory'.", cmd);
       } else if (is_replica() && config_.replica_read_only && (cmd->flags & kCmdWrite) &&
                  !(client.flags & kClientMaster)) {
         reject("READONLY You can't write against a read only replica.", cmd);
-      } else if (is_replica() && !config_.replica_serve_stale_data && !(cmd->flags & kCmdStale)) {
+      } else if ((cmd->flags & kCmdWrite) && !(client.flags & kClientMaster) && !is_replica() &&
+                 persistence_.WritesRefused()) {
+        reject(
+            "MISCONF Redis is configured to save RDB snapshots, but it's currently unable to "
+            "persist to disk. Commands that may modify the data set are disabled, because "
+            "this instance is configured to report errors during writes if RDB snapshotting "
+            "fails (stop-writes-on-bgsave-error option). Please check the Redis logs for "
+            "details about the RDB error.",
+            cmd);
+      } else if ((cmd->flags & kCmdWrite) && !is_replica() &&
+                 !replication_.EnoughGoodReplicas(now_ms)) {
+        reject("NOREPLICAS Not enough good replicas to write.", cmd);
+      } else if (is_replica() && !replication_.link_up() && !config_.replica_serve_stale_data &&
+                 !(cmd->flags & kCmdStale)) {
         reject("MASTERDOWN Link with MASTER is down and replica-serve-stale-data is set to 'no'.",
                cmd);
       } else if ((client.flags & kClientPubsub) && client.resp == 2 && cmd->name != "ping" &&
@@ -574,9 +619,22 @@ void Server::Call(Client& client, const Command& cmd, std::span<const std::strin
   const int64_t start_us = NowUs();
   client.last_command = &cmd;  // CLIENT LIST shows the command being run, as Redis does
   CommandContext ctx(*this, client, args, cmd, start_us / 1000);
-  ctx.may_block = !in_exec_;
+  ctx.may_block = !in_exec_ && !(client.flags & kClientMaster);
   const uint64_t dirty_before = dirty_;
+  const int db_before = client.db_index;
   cmd.handler(ctx);
+  // Propagation (call() with PROPAGATE_AOF|PROPAGATE_REPL): commands from our master are not
+  // re-propagated here; their raw bytes are proxied by the replication code.
+  if (!(client.flags & kClientMaster) && !ctx.propagate_suppressed) {
+    if (!ctx.propagate_as.empty()) {
+      for (const auto& argv : ctx.propagate_as) {
+        std::vector<std::string_view> v(argv.begin(), argv.end());
+        Propagate(db_before, v);
+      }
+    } else if (dirty_ != dirty_before || (cmd.flags & kCmdMayReplicate)) {
+      Propagate(db_before, args);
+    }
+  }
   if (dirty_ != dirty_before && (!watched_keys_.empty() || !blocking_keys_.empty())) {
     TouchCommandKeys(client, cmd, args);
   }
@@ -712,7 +770,9 @@ void Server::ResumePausedClients() {
 void Server::BeforeSleep() {
   // (0) Clients blocked on keys written during this iteration run their command again.
   if (!ready_keys_.empty()) ServeReadyKeys();
-  // (1) AOF write/fsync: arrives with the persistence issue.
+  // (1) Replication: RDB chunks for syncing replicas, GETACK for WAIT.
+  replication_.BeforeSleep();
+  // (1b) AOF write/fsync: arrives with the AOF work.
   // (2) Flush replies: one write per client per loop iteration.
   if (!pending_writes_.empty()) {
     std::vector<net::Connection*> batch;
@@ -745,6 +805,8 @@ void Server::Cron() {
     stats_.last_sample_ms = now;
     stats_.last_sample_ops = stats_.total_commands_processed;
   }
+  persistence_.Cron(now);
+  replication_.Cron(now);
   // Client pause expiry.
   if (pause_until_ms_ > 0 && now >= pause_until_ms_) UnpauseClients();
   // Idle timeout and soft output limits.
@@ -959,8 +1021,38 @@ void Server::TouchCommandKeys(const Client& client, const Command& cmd,
   }
 }
 
+void Server::Propagate(int db, std::span<const std::string_view> argv) {
+  // A transaction reaches replicas as MULTI ... EXEC so it applies atomically there too.
+  if (in_exec_ && !multi_propagated_) {
+    multi_propagated_ = true;
+    std::string_view multi[] = {"MULTI"};
+    replication_.Feed(db, multi);
+  }
+  replication_.Feed(db, argv);
+}
+
+Client& Server::AdoptMasterConnection(net::Connection* conn) {
+  auto* client = new Client(conn, storage::SystemClockMs());
+  client->flags |= kClientMaster;
+  client->authenticated = true;
+  client->reply_off = true;  // a master never reads our replies (REPLCONF ACK is sent apart)
+  conn->set_handler(this);
+  conn->set_data(client);
+  clients_[conn->id()] = client;
+  if (conn->read_buffer().size() > 0) ProcessInput(*client);
+  return *client;
+}
+
+void Server::FlushAllForSync() {
+  for (int i = 0; i < keyspace_.databases(); ++i) {
+    keyspace_.db(i).Clear();
+    TouchWatchedDb(i);
+  }
+}
+
 void Server::ExecTransaction(Client& c) {
   in_exec_ = true;  // blocking commands answer at once inside a transaction
+  multi_propagated_ = false;
   std::vector<Client::QueuedCommand> queued;
   queued.swap(c.queued);
   c.in_multi = false;
@@ -981,6 +1073,11 @@ void Server::ExecTransaction(Client& c) {
     Call(c, *q.cmd, argv);
   }
   c.dirty_cas = false;
+  if (multi_propagated_) {
+    std::string_view exec[] = {"EXEC"};
+    replication_.Feed(replication_.stream_db() < 0 ? c.db_index : replication_.stream_db(), exec);
+    multi_propagated_ = false;
+  }
   in_exec_ = false;
 }
 

@@ -27,6 +27,8 @@
 #include "resp/net/listener.h"
 #include "server/client.h"
 #include "server/command.h"
+#include "server/persistence.h"
+#include "server/replication.h"
 #include "server/server_config.h"
 #include "storage/keyspace.h"
 
@@ -105,6 +107,15 @@ class CommandContext {
   // is fine either way): a blocking command then answers its timeout reply at once.
   bool may_block = true;
   bool failed = false;
+
+  // Replication and AOF: a command that changed the dataset is propagated as it was sent. A
+  // handler whose text would not reproduce its effect on a replica (random choices, relative
+  // times, blocking variants) names what to propagate instead; each call adds one command, in
+  // the client's db. PropagateNothing() suppresses propagation (the effect is already sent).
+  void PropagateAs(std::vector<std::string> argv) { propagate_as.push_back(std::move(argv)); }
+  void PropagateNothing() { propagate_suppressed = true; }
+  std::vector<std::vector<std::string>> propagate_as;
+  bool propagate_suppressed = false;
 };
 
 class Server : public net::ConnectionHandler {
@@ -119,6 +130,8 @@ class Server : public net::ConnectionHandler {
   int Run();
   // Graceful stop (SIGTERM/SIGINT, SHUTDOWN).
   void Shutdown(std::string_view reason);
+  // SHUTDOWN / SIGTERM: saves the RDB when configured (or asked); false if the save failed.
+  bool SaveBeforeShutdown(bool save, bool nosave);
 
   ServerConfig& config() { return config_; }
   config::Schema& schema() { return schema_; }
@@ -156,7 +169,23 @@ class Server : public net::ConnectionHandler {
   // Configured with replicaof. The replication link itself arrives with the replication issue;
   // until then the link is reported down and the node behaves as a replica whose master is
   // unreachable: read-only, stale-data policy applied, keys never expired locally.
-  bool is_replica() const { return !config_.replicaof_host.empty(); }
+  bool is_replica() const { return replication_.is_replica(); }
+  Replication& replication() { return replication_; }
+  const Replication& replication() const { return replication_; }
+  Persistence& persistence() { return persistence_; }
+  const Persistence& persistence() const { return persistence_; }
+  // The dataset was saved: `saved` changes are no longer pending (all when omitted).
+  void reset_dirty(uint64_t saved = UINT64_MAX) { dirty_ = saved >= dirty_ ? 0 : dirty_ - saved; }
+  uint64_t NextClientId() { return ++next_client_id_; }
+  // The replica's master link, handshake done: from now on a client whose commands are the
+  // replication stream. Bytes already read are processed at once.
+  Client& AdoptMasterConnection(net::Connection* conn);
+  // Empties every db before a full sync loads the master's RDB (emptyData).
+  void FlushAllForSync();
+  // Processes input that waited while the client was blocked.
+  void ResumeInput(Client& c) { ProcessInput(c); }
+  // Sends one command to the replication stream (and the AOF) in db `db`.
+  void Propagate(int db, std::span<const std::string_view> argv);
 
   // Closes a client after the current command (CLIENT KILL of another or of itself).
   void KillClient(Client& c);
@@ -287,6 +316,9 @@ class Server : public net::ConnectionHandler {
   bool supervised_ = false;
   int exit_code_ = 0;
   uint64_t cron_loops_ = 0;
+  bool multi_propagated_ = false;  // EXEC: MULTI already sent to the stream
+  Replication replication_{*this};
+  Persistence persistence_{*this};
 };
 
 // Bytes the allocator has handed out and not taken back (glibc mallinfo2).

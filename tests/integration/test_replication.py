@@ -1,0 +1,292 @@
+"""Replication on loopback: tandem master with tandem and stock replicas, tandem replicas of a
+stock master, partial resync after a broken link, full resync past the backlog, PSYNC2 after a
+promotion, WAIT and min-replicas-to-write. Data sets are compared with DEBUG DIGEST, which tandem
+computes exactly as Redis does (test_digest.py)."""
+import os
+import signal
+import time
+
+import pytest
+import redis
+
+import tandem_harness as th
+from conftest import require_redis_binary, require_tandem_binary
+
+DEBUG = ["--enable-debug-command", "yes"]
+
+
+def binary(kind):
+    return require_tandem_binary() if kind == "tandem" else require_redis_binary()
+
+
+def start(kind, tmp_path, name, extra=()):
+    return th.launch(binary(kind), str(tmp_path / name), DEBUG + list(extra))
+
+
+def cli(server, **kw):
+    return redis.Redis(host=th.HOST, port=server.port, socket_timeout=10, **kw)
+
+
+def info(server, section="replication"):
+    return cli(server).info(section)
+
+
+def make_replica(replica, master):
+    cli(replica).replicaof(th.HOST, master.port)
+
+
+def wait_link_up(replica, timeout=15):
+    th.wait_for(lambda: info(replica).get("master_link_status") == "up", timeout=timeout,
+                message=f"replica on {replica.port} never reached master_link_status:up")
+
+
+def wait_in_sync(master, replicas, timeout=15):
+    """Offsets equal, then digests equal (bounded)."""
+    m = cli(master)
+
+    def caught_up():
+        off = m.info("replication")["master_repl_offset"]
+        return all(info(r)["master_repl_offset"] == off for r in replicas)
+
+    th.wait_for(caught_up, timeout=timeout, message="replicas did not reach the master offset")
+    digest = m.execute_command("DEBUG", "DIGEST")
+    for r in replicas:
+        assert cli(r).execute_command("DEBUG", "DIGEST") == digest, f"replica {r.port} differs"
+    return digest
+
+
+def write_load(m):
+    """Every command family, including the ones that must be rewritten for replicas."""
+    m.set("s", "v")
+    m.set("ttl", "v", ex=1000)
+    m.setex("ttl2", 500, "v")
+    m.set("px", "v", px=100000)
+    m.expire("s", 3000)
+    m.incr("n")
+    m.incrbyfloat("f", "1.25")
+    m.append("s2", "abc")
+    m.rpush("l", *[str(i) for i in range(50)])
+    m.lpop("l")
+    m.lmove("l", "l2", "LEFT", "RIGHT")
+    m.hset("h", mapping={f"f{i}": str(i) for i in range(20)})
+    m.hincrbyfloat("h", "f1", "0.5")
+    m.sadd("set", *[str(i) for i in range(30)])
+    m.spop("set")
+    m.spop("set", 3)
+    m.sadd("set2", *[f"m{i}" for i in range(10)])
+    m.spop("set2", 8)
+    m.zadd("z", {f"m{i}": i for i in range(40)})
+    m.zpopmin("z", 2)
+    m.execute_command("ZMPOP", "1", "z", "MAX", "COUNT", "2")
+    m.execute_command("LMPOP", "2", "nope", "l", "RIGHT", "COUNT", "3")
+    m.setbit("bits", 100, 1)
+    m.execute_command("SELECT", "0")
+    p = m.pipeline(transaction=True)
+    p.set("tx1", "a").incr("tx2").rpush("tx3", "x")
+    p.execute()
+    m.execute_command("COPY", "s", "s-copy", "DB", "5")
+    m.set("gone", "v", px=1)
+    time.sleep(0.01)
+    m.get("gone")  # expired on access: the master propagates a DEL
+    m.getex("s2", ex=100)
+    m.blpop(["l"], timeout=0.1)
+    m.bzpopmax(["z"], timeout=0.1)
+
+
+@pytest.mark.parametrize("master_kind,replica_kinds", [
+    ("tandem", ("tandem", "tandem")),
+    ("tandem", ("stock", "tandem")),
+    ("stock", ("tandem", "tandem")),
+])
+def test_master_with_two_replicas_every_family(tmp_path, master_kind, replica_kinds):
+    master = start(master_kind, tmp_path, "master", ["--repl-diskless-sync", "no"])
+    replicas = [start(k, tmp_path, f"replica{i}") for i, k in enumerate(replica_kinds)]
+    try:
+        m = cli(master)
+        m.mset({f"pre{i}": str(i) for i in range(100)})  # data before the full sync
+        for r in replicas:
+            make_replica(r, master)
+        for r in replicas:
+            wait_link_up(r)
+        write_load(m)
+        # Each db separately too, and a different db in the same stream.
+        m2 = cli(master, db=3)
+        m2.set("db3", "x")
+        m2.rpush("db3l", "a", "b")
+        wait_in_sync(master, replicas)
+        # Replicas are read-only and say so as Redis does.
+        with pytest.raises(redis.exceptions.ReadOnlyError):
+            cli(replicas[0]).set("x", "y")
+        assert info(master)["connected_slaves"] == 2
+        role = m.execute_command("ROLE")
+        assert role[0] == b"master" and len(role[2]) == 2
+        rrole = cli(replicas[0]).execute_command("ROLE")
+        assert rrole[0] == b"slave" and rrole[3] == b"connected"
+    finally:
+        for s in replicas + [master]:
+            s.stop()
+
+
+def test_blocked_pop_served_by_push_replicates(tmp_path):
+    master = start("tandem", tmp_path, "master")
+    replica = start("tandem", tmp_path, "replica")
+    try:
+        make_replica(replica, master)
+        wait_link_up(replica)
+        blocker = th.RawConn(port=master.port)
+        blocker.send_command("BLPOP", "q1", "q2", "0")
+        time.sleep(0.2)
+        cli(master).rpush("q2", "a", "b")
+        assert th.parse(blocker.read_reply()) == [b"q2", b"a"]
+        blocker.close()
+        wait_in_sync(master, [replica])
+        assert cli(replica).lrange("q2", 0, -1) == [b"b"]
+    finally:
+        replica.stop()
+        master.stop()
+
+
+@pytest.mark.parametrize("replica_kind", ["tandem", "stock"])
+def test_partial_resync_after_link_break(tmp_path, replica_kind):
+    master = start("tandem", tmp_path, "master")
+    replica = start(replica_kind, tmp_path, "replica")
+    try:
+        m = cli(master)
+        make_replica(replica, master)
+        wait_link_up(replica)
+        m.set("k", "1")
+        wait_in_sync(master, [replica])
+        full_before = info(master, "stats")["sync_full"]
+        cli(replica).client_kill_filter(_type="master")
+        for i in range(200):
+            m.set(f"during{i}", i)
+        wait_link_up(replica)
+        wait_in_sync(master, [replica])
+        stats = info(master, "stats")
+        assert stats["sync_full"] == full_before
+        assert stats["sync_partial_ok"] >= 1
+    finally:
+        replica.stop()
+        master.stop()
+
+
+def test_restarted_replica_resumes_partially_or_fully(tmp_path):
+    """Killed replica restarted within the backlog resumes with a partial sync from the
+    replication info in its RDB; past the backlog it needs a full sync."""
+    master = start("tandem", tmp_path, "master", ["--repl-backlog-size", "16384"])
+    rdir = tmp_path / "replica"
+    replica = start("tandem", tmp_path, "replica")
+    port = replica.port
+    try:
+        m = cli(master)
+        make_replica(replica, master)
+        wait_link_up(replica)
+        m.set("a", "1")
+        wait_in_sync(master, [replica])
+        os.kill(replica.proc.popen.pid, signal.SIGKILL)
+        replica.proc.popen.wait(5)
+        for i in range(20):
+            m.set(f"small{i}", i)
+        full = info(master, "stats")["sync_full"]
+        args = th.standard_args(port, str(rdir)) + DEBUG + ["--replicaof", th.HOST, str(master.port)]
+        p = th.start_server(require_tandem_binary(), args, cwd=str(rdir),
+                            logfile=str(rdir / "server2.log"))
+        replica = th.Server(p, port, str(rdir), require_tandem_binary())
+        wait_link_up(replica)
+        wait_in_sync(master, [replica])
+        assert info(master, "stats")["sync_full"] == full, "expected a partial resync"
+        # Now past the backlog: 16 KB of backlog, 200 KB of writes while the replica is down.
+        os.kill(replica.proc.popen.pid, signal.SIGKILL)
+        replica.proc.popen.wait(5)
+        for i in range(200):
+            m.set(f"big{i}", "x" * 1000)
+        p = th.start_server(require_tandem_binary(), args, cwd=str(rdir),
+                            logfile=str(rdir / "server3.log"))
+        replica = th.Server(p, port, str(rdir), require_tandem_binary())
+        wait_link_up(replica)
+        wait_in_sync(master, [replica])
+        assert info(master, "stats")["sync_full"] == full + 1
+    finally:
+        replica.stop()
+        master.stop()
+
+
+@pytest.mark.parametrize("kinds", [("tandem", "tandem", "tandem"), ("tandem", "stock", "tandem")])
+def test_promotion_psync2_partial_for_other_replica_and_old_master(tmp_path, kinds):
+    master = start(kinds[0], tmp_path, "master")
+    r1 = start(kinds[1], tmp_path, "r1")
+    r2 = start(kinds[2], tmp_path, "r2")
+    try:
+        m = cli(master)
+        for r in (r1, r2):
+            make_replica(r, master)
+        for r in (r1, r2):
+            wait_link_up(r)
+        for i in range(100):
+            m.set(f"k{i}", i)
+        wait_in_sync(master, [r1, r2])
+        # Promote r2; r1 and the old master follow it.
+        cli(r2).replicaof("NO", "ONE")
+        cli(r2).set("after-promotion", "yes")
+        make_replica(r1, r2)
+        make_replica(master, r2)
+        wait_link_up(r1)
+        wait_link_up(master)
+        wait_in_sync(r2, [r1, master])
+        stats = info(r2, "stats")
+        assert stats["sync_full"] == 0
+        assert stats["sync_partial_ok"] == 2
+        assert cli(master).get("after-promotion") == b"yes"
+        rep = info(r2)
+        assert rep["master_replid2"] != "0" * 40 and rep["second_repl_offset"] > 0
+    finally:
+        for s in (r1, r2, master):
+            s.stop()
+
+
+def test_wait_and_min_replicas_to_write(tmp_path):
+    master = start("tandem", tmp_path, "master")
+    replica = start("tandem", tmp_path, "replica")
+    try:
+        m = cli(master)
+        assert m.execute_command("WAIT", "0", "0") == 0
+        make_replica(replica, master)
+        wait_link_up(replica)
+        m.set("x", "1")
+        assert m.execute_command("WAIT", "1", "2000") == 1
+        t0 = time.monotonic()
+        assert m.execute_command("WAIT", "2", "300") == 1  # only one replica: times out
+        assert time.monotonic() - t0 >= 0.25
+        with pytest.raises(redis.ResponseError, match="WAIT cannot be used with replica"):
+            cli(replica).execute_command("WAIT", "1", "0")
+        m.config_set("min-replicas-to-write", "1")
+        m.config_set("min-replicas-max-lag", "10")
+        m.set("ok", "1")
+        replica.stop()
+        th.wait_for(lambda: info(master)["connected_slaves"] == 0, timeout=10)
+        with pytest.raises(redis.ResponseError, match="NOREPLICAS Not enough good replicas"):
+            m.set("refused", "1")
+        assert m.get("ok") == b"1"  # reads keep working
+    finally:
+        replica.stop()
+        master.stop()
+
+
+def test_replica_of_stock_master_diskless_and_disk(tmp_path):
+    for mode in ("yes", "no"):
+        master = start("stock", tmp_path, f"stock-{mode}",
+                       ["--repl-diskless-sync", mode, "--repl-diskless-sync-delay", "0"])
+        replica = start("tandem", tmp_path, f"tandem-{mode}")
+        try:
+            m = cli(master)
+            m.mset({f"k{i}": "v" * (i % 50) for i in range(2000)})
+            m.zadd("z", {f"m{i}": i / 3 for i in range(300)})
+            m.hset("h", mapping={f"f{i}": i for i in range(300)})
+            make_replica(replica, master)
+            wait_link_up(replica)
+            for i in range(100):
+                m.lpush("after", i)
+            wait_in_sync(master, [replica])
+        finally:
+            replica.stop()
+            master.stop()
