@@ -106,6 +106,25 @@ void CmdBgsave(CommandContext& ctx) {
   ctx.reply().SimpleString("Background saving started");
 }
 
+void CmdBgrewriteaof(CommandContext& ctx) {
+  Aof& aof = ctx.server.aof();
+  if (aof.rewrite_in_progress()) {
+    ctx.Error("ERR Background append only file rewriting already in progress");
+    return;
+  }
+  if (ctx.server.persistence().child_running()) {
+    aof.ScheduleRewrite();
+    ctx.reply().SimpleString("Background append only file rewriting scheduled");
+    return;
+  }
+  auto r = aof.StartRewrite();
+  if (!r) {
+    ctx.Error("ERR " + r.error());
+    return;
+  }
+  ctx.reply().SimpleString("Background append only file rewriting started");
+}
+
 void CmdLastsave(CommandContext& ctx) {
   ctx.reply().Integer(ctx.server.persistence().lastsave_s());
 }
@@ -142,6 +161,9 @@ void RegisterReplicationCommands(CommandTable& t) {
   t.Add({"bgsave", -1, kCmdAdmin | kCmdNoscript | kCmdNoAsyncLoading, 0, 0, 0, CmdBgsave,
          "@admin @slow @dangerous", "server", "Asynchronously save the dataset to disk", "1.0.0",
          "O(N) where N is the total number of keys in all databases"});
+  t.Add({"bgrewriteaof", 1, kCmdAdmin | kCmdNoscript | kCmdNoAsyncLoading, 0, 0, 0, CmdBgrewriteaof,
+         "@admin @slow @dangerous", "server", "Asynchronously rewrite the append-only file",
+         "1.0.0", "O(1)"});
   t.Add({"lastsave", 1, kCmdLoading | kCmdStale | kCmdFast, 0, 0, 0, CmdLastsave,
          "@admin @fast @dangerous", "server",
          "Get the UNIX time stamp of the last successful save to disk", "1.0.0", "O(1)"});

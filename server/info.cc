@@ -256,18 +256,7 @@ std::string BuildInfo(Server& server, std::span<const std::string_view> sections
     field("current_save_keys_processed", 0);
     field("current_save_keys_total", 0);
     server.persistence().AppendInfo(out, now_ms);
-    field("aof_enabled", 0);
-    field("aof_rewrite_in_progress", 0);
-    field("aof_rewrite_scheduled", 0);
-    field("aof_last_rewrite_time_sec", -1);
-    field("aof_current_rewrite_time_sec", -1);
-    field("aof_last_bgrewrite_status", "ok");
-    field("aof_rewrites", 0);
-    field("aof_rewrites_consecutive_failures", 0);
-    field("aof_last_write_status", "ok");
-    field("aof_last_cow_size", 0);
-    field("module_fork_in_progress", 0);
-    field("module_fork_last_cow_size", 0);
+    server.aof().AppendInfo(out, now_ms);
   }
   if (on("stats", true)) {
     section("Stats");

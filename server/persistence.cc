@@ -133,6 +133,9 @@ std::expected<void, std::string> Persistence::BgSaveForReplication() { return Fo
 
 std::expected<void, std::string> Persistence::Fork(bool for_replication) {
   if (child_running()) return std::unexpected("Background save already in progress");
+  if (server_.aof().rewrite_in_progress()) {
+    return std::unexpected("Background append only file rewriting in progress");
+  }
   storage::rdb::SaveOptions opt = SaveOptionsFor(server_);
   const std::string path = RdbPath();
   last_bgsave_try_s_ = storage::SystemClockMs() / 1000;

@@ -81,6 +81,7 @@ class Replication : public net::ConnectionHandler {
   void FeedStream(std::string_view bytes);
   // The next propagated command starts with a SELECT (after a full sync, a promotion).
   void ResetStreamDb() { stream_db_ = -1; }
+  void ResizeBacklog(size_t size) { backlog_.Resize(size); }
   int stream_db() const { return stream_db_; }
   bool has_replicas() const { return !replicas_.empty(); }
 

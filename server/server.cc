@@ -211,6 +211,17 @@ std::expected<void, std::string> Server::Relisten(std::string_view error) {
 void Server::InstallConfigHooks() {
   schema_.SetApply("port", [this] { return Relisten("Unable to listen on this port"); });
   schema_.SetApply("bind", [this] { return Relisten("Failed to bind to specified addresses."); });
+  schema_.SetApply("appendonly", [this]() -> std::expected<void, std::string> {
+    if (!config_.appendonly) {
+      aof_.Disable();
+      return {};
+    }
+    return aof_.Enable();
+  });
+  schema_.SetApply("repl-backlog-size", [this]() -> std::expected<void, std::string> {
+    replication_.ResizeBacklog(static_cast<size_t>(config_.repl_backlog_size));
+    return {};
+  });
   schema_.SetApply("hz", [this]() -> std::expected<void, std::string> {
     uint64_t period = static_cast<uint64_t>(1000 / std::max<int64_t>(1, config_.hz));
     uv_timer_set_repeat(&cron_, period);
@@ -234,8 +245,17 @@ std::string Server::Start() {
   // The dataset is loaded before the first client is served (clients that connect meanwhile wait
   // in the listen backlog).
   if (!config_.replicaof_host.empty()) keyspace_.set_lazy_expire_deletes(false);
-  err = persistence_.LoadAtStart();
-  if (!err.empty()) return err;
+  if (config_.appendonly) {
+    // With AOF on, the AOF is the dataset (an RDB beside it is not read), as in Redis.
+    bool loaded = false;
+    err = aof_.LoadAtStart(loaded);
+    if (!err.empty()) return err;
+    auto on = aof_.Enable();
+    if (!on) return on.error();
+  } else {
+    err = persistence_.LoadAtStart();
+    if (!err.empty()) return err;
+  }
   if (listen_opts_.port > 0) ports_.push_back(listen_opts_.port);
   InstallConfigHooks();
   startup_memory_ = UsedMemory();
@@ -307,6 +327,7 @@ void Server::Shutdown(std::string_view reason) {
   config::LogMessage(config::Level::kVerbose, fmt::format("Shutdown reason: {}", reason));
   if (listener_) listener_->Close();
   replication_.Stop();
+  aof_.FlushForShutdown();
   // Replies already produced (e.g. to other clients) still leave before we stop.
   BeforeSleep();
   for (auto& [id, c] : clients_) c->conn().Close();
@@ -579,6 +600,9 @@ void Server::Dispatch(Client& client, std::span<const std::string_view> args) {
             "fails (stop-writes-on-bgsave-error option). Please check the Redis logs for "
             "details about the RDB error.",
             cmd);
+      } else if ((cmd->flags & kCmdWrite) && !(client.flags & kClientMaster) &&
+                 aof_.write_failed()) {
+        reject(aof_.WriteErrorMessage(), cmd);
       } else if ((cmd->flags & kCmdWrite) && !is_replica() &&
                  !replication_.EnoughGoodReplicas(now_ms)) {
         reject("NOREPLICAS Not enough good replicas to write.", cmd);
@@ -623,16 +647,19 @@ void Server::Call(Client& client, const Command& cmd, std::span<const std::strin
   const uint64_t dirty_before = dirty_;
   const int db_before = client.db_index;
   cmd.handler(ctx);
-  // Propagation (call() with PROPAGATE_AOF|PROPAGATE_REPL): commands from our master are not
-  // re-propagated here; their raw bytes are proxied by the replication code.
-  if (!(client.flags & kClientMaster) && !ctx.propagate_suppressed) {
+  // Propagation (call() with PROPAGATE_AOF|PROPAGATE_REPL): commands from our master go to our
+  // AOF only; their raw bytes reach our replicas through the replication code.
+  if (!ctx.propagate_suppressed) {
+    const int targets = (client.flags & kClientMaster) ? kPropagateAof : kPropagateAll;
     if (!ctx.propagate_as.empty()) {
       for (const auto& argv : ctx.propagate_as) {
         std::vector<std::string_view> v(argv.begin(), argv.end());
-        Propagate(db_before, v);
+        Propagate(db_before, v, targets);
       }
-    } else if (dirty_ != dirty_before || (cmd.flags & kCmdMayReplicate)) {
-      Propagate(db_before, args);
+    } else if (dirty_ != dirty_before) {
+      Propagate(db_before, args, targets);
+    } else if (cmd.flags & kCmdMayReplicate) {
+      Propagate(db_before, args, targets & kPropagateRepl);  // PUBLISH: replicas only
     }
   }
   if (dirty_ != dirty_before && (!watched_keys_.empty() || !blocking_keys_.empty())) {
@@ -772,7 +799,8 @@ void Server::BeforeSleep() {
   if (!ready_keys_.empty()) ServeReadyKeys();
   // (1) Replication: RDB chunks for syncing replicas, GETACK for WAIT.
   replication_.BeforeSleep();
-  // (1b) AOF write/fsync: arrives with the AOF work.
+  // (1b) AOF write (and fsync with appendfsync always) before any reply leaves.
+  aof_.BeforeSleep();
   // (2) Flush replies: one write per client per loop iteration.
   if (!pending_writes_.empty()) {
     std::vector<net::Connection*> batch;
@@ -806,6 +834,7 @@ void Server::Cron() {
     stats_.last_sample_ops = stats_.total_commands_processed;
   }
   persistence_.Cron(now);
+  aof_.Cron(now);
   replication_.Cron(now);
   // Client pause expiry.
   if (pause_until_ms_ > 0 && now >= pause_until_ms_) UnpauseClients();
@@ -1021,14 +1050,46 @@ void Server::TouchCommandKeys(const Client& client, const Command& cmd,
   }
 }
 
-void Server::Propagate(int db, std::span<const std::string_view> argv) {
-  // A transaction reaches replicas as MULTI ... EXEC so it applies atomically there too.
+void Server::Propagate(int db, std::span<const std::string_view> argv, int targets) {
+  if (loading_) return;
+  // A transaction reaches replicas and the AOF as MULTI ... EXEC so it applies atomically there
+  // too (and a crash in the middle of writing it loses all of it, never half).
   if (in_exec_ && !multi_propagated_) {
     multi_propagated_ = true;
     std::string_view multi[] = {"MULTI"};
+    if (aof_.enabled()) aof_.Feed(db, multi);
     replication_.Feed(db, multi);
   }
-  replication_.Feed(db, argv);
+  if ((targets & kPropagateAof) && aof_.enabled()) aof_.Feed(db, argv);
+  if (targets & kPropagateRepl) replication_.Feed(db, argv);
+}
+
+void Server::BeginLoading() {
+  loading_ = true;
+  auto* conn = new net::Connection(loop_, net::Connection::Kind::kTcp, NextClientId());
+  loader_ = new Client(conn, storage::SystemClockMs());
+  // The master flag gives the semantics loading needs: keys as stored, no READONLY/OOM checks.
+  loader_->flags |= kClientMaster;
+  loader_->authenticated = true;
+  loader_->reply_off = true;
+}
+
+void Server::LoadCommand(std::span<const std::string_view> args, std::string& error) {
+  if (commands_.Find(args[0]) == nullptr) {
+    error = fmt::format("Unknown command '{}'", args[0].substr(0, 128));
+    return;
+  }
+  Dispatch(*loader_, args);
+}
+
+void Server::EndLoading() {
+  if (loader_ != nullptr) {
+    net::Connection& conn = loader_->conn();
+    delete loader_;
+    loader_ = nullptr;
+    conn.Close();
+  }
+  loading_ = false;
 }
 
 Client& Server::AdoptMasterConnection(net::Connection* conn) {
@@ -1075,6 +1136,7 @@ void Server::ExecTransaction(Client& c) {
   c.dirty_cas = false;
   if (multi_propagated_) {
     std::string_view exec[] = {"EXEC"};
+    if (aof_.enabled()) aof_.Feed(c.db_index, exec);
     replication_.Feed(replication_.stream_db() < 0 ? c.db_index : replication_.stream_db(), exec);
     multi_propagated_ = false;
   }

@@ -25,6 +25,7 @@
 
 #include "config/schema.h"
 #include "resp/net/listener.h"
+#include "server/aof.h"
 #include "server/client.h"
 #include "server/command.h"
 #include "server/persistence.h"
@@ -173,6 +174,14 @@ class Server : public net::ConnectionHandler {
   Replication& replication() { return replication_; }
   const Replication& replication() const { return replication_; }
   Persistence& persistence() { return persistence_; }
+  Aof& aof() { return aof_; }
+  const Aof& aof() const { return aof_; }
+  // AOF loading: commands run on a loading client (no replies, no propagation, keys seen as
+  // stored, expiry off). LoadCommand sets `error` for a command that doesn't exist.
+  void BeginLoading();
+  void LoadCommand(std::span<const std::string_view> args, std::string& error);
+  void EndLoading();
+  bool loading() const { return loading_; }
   const Persistence& persistence() const { return persistence_; }
   // The dataset was saved: `saved` changes are no longer pending (all when omitted).
   void reset_dirty(uint64_t saved = UINT64_MAX) { dirty_ = saved >= dirty_ ? 0 : dirty_ - saved; }
@@ -184,8 +193,9 @@ class Server : public net::ConnectionHandler {
   void FlushAllForSync();
   // Processes input that waited while the client was blocked.
   void ResumeInput(Client& c) { ProcessInput(c); }
-  // Sends one command to the replication stream (and the AOF) in db `db`.
-  void Propagate(int db, std::span<const std::string_view> argv);
+  // Sends one command to the AOF and/or the replication stream in db `db`.
+  enum PropagateTarget { kPropagateAof = 1, kPropagateRepl = 2, kPropagateAll = 3 };
+  void Propagate(int db, std::span<const std::string_view> argv, int targets = kPropagateAll);
 
   // Closes a client after the current command (CLIENT KILL of another or of itself).
   void KillClient(Client& c);
@@ -319,6 +329,9 @@ class Server : public net::ConnectionHandler {
   bool multi_propagated_ = false;  // EXEC: MULTI already sent to the stream
   Replication replication_{*this};
   Persistence persistence_{*this};
+  Aof aof_{*this};
+  bool loading_ = false;
+  Client* loader_ = nullptr;
 };
 
 // Bytes the allocator has handed out and not taken back (glibc mallinfo2).

@@ -780,35 +780,13 @@ void RegisterServerOptions(Schema& s, ServerConfig& c) {
   // Subsystems that arrive with later issues: the options are accepted and kept (CONFIG GET,
   // REWRITE) but nothing acts on them yet, and the server says so once at start.
   static constexpr std::string_view kLaterIssues[] = {
-      // persistence (issue #4)
-      "save",
-      "appendonly",
-      "appendfilename",
-      "appenddirname",
-      "appendfsync",
+      // The AOF base is always written as an RDB (aof-use-rdb-preamble yes), fsync is not
+      // suspended during a rewrite, and a master always syncs replicas through a disk RDB.
       "no-appendfsync-on-rewrite",
-      "auto-aof-rewrite-percentage",
-      "auto-aof-rewrite-min-size",
-      "aof-load-truncated",
       "aof-use-rdb-preamble",
-      "stop-writes-on-bgsave-error",
-      "rdbcompression",
-      "rdbchecksum",
-      "dbfilename",
-      // replication (issue #5); replicaof itself makes the node a read-only replica
-      "masterauth",
-      "masteruser",
       "repl-diskless-sync",
       "repl-diskless-sync-delay",
       "repl-diskless-sync-max-replicas",
-      "repl-ping-replica-period",
-      "repl-timeout",
-      "repl-disable-tcp-nodelay",
-      "repl-backlog-size",
-      "repl-backlog-ttl",
-      "replica-priority",
-      "min-replicas-to-write",
-      "min-replicas-max-lag",
   };
   for (std::string_view name : kLaterIssues) s.SetNotActedOn(name, true);
 }
