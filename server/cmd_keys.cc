@@ -9,6 +9,7 @@
 #include "server/arg_cursor.h"
 #include "server/errors.h"
 #include "server/server.h"
+#include "storage/rdb.h"
 
 namespace tandem::server {
 
@@ -132,6 +133,82 @@ void RenameGeneric(CommandContext& ctx, bool nx) {
   nx ? ctx.reply().Integer(1) : ctx.reply().Ok();
 }
 void CmdRename(CommandContext& ctx) { RenameGeneric(ctx, false); }
+
+// ---- DUMP / RESTORE (cluster.c): payloads are RDB-encoded values, interchangeable with Redis ----
+
+void CmdDump(CommandContext& ctx) {
+  Entry* e = ctx.LookupRead(ctx.args[1]);
+  if (e == nullptr) return ctx.reply().Null();
+  ctx.reply().Bulk(storage::rdb::DumpPayload(e->value, ctx.server.config().rdbcompression));
+}
+
+// RESTORE key ttl serialized-value [REPLACE] [ABSTTL] [IDLETIME seconds] [FREQ frequency]
+void CmdRestore(CommandContext& ctx) {
+  bool replace = false;
+  bool absttl = false;
+  int64_t idle = -1;
+  int64_t freq = -1;
+  for (size_t j = 4; j < ctx.args.size(); ++j) {
+    bool more = j + 1 < ctx.args.size();
+    if (EqualsIgnoreCase(ctx.args[j], "replace")) {
+      replace = true;
+    } else if (EqualsIgnoreCase(ctx.args[j], "absttl")) {
+      absttl = true;
+    } else if (EqualsIgnoreCase(ctx.args[j], "idletime") && more && freq == -1) {
+      if (!ParseInt64(ctx.args[++j], idle)) return ctx.Error(err::kNotInteger);
+      if (idle < 0) return ctx.Error("ERR Invalid IDLETIME value, must be >= 0");
+    } else if (EqualsIgnoreCase(ctx.args[j], "freq") && more && idle == -1) {
+      if (!ParseInt64(ctx.args[++j], freq)) return ctx.Error(err::kNotInteger);
+      if (freq < 0 || freq > 255) {
+        return ctx.Error("ERR Invalid FREQ value, must be >= 0 and <= 255");
+      }
+    } else {
+      return ctx.Error(err::kSyntax);
+    }
+  }
+  int64_t ttl = 0;
+  if (!ParseInt64(ctx.args[2], ttl)) return ctx.Error(err::kNotInteger);
+  if (ttl < 0) return ctx.Error("ERR Invalid TTL value, must be >= 0");
+  std::string_view key = ctx.args[1];
+  if (!replace && ctx.LookupWrite(key) != nullptr) {
+    return ctx.Error("BUSYKEY Target key name already exists.");
+  }
+  const ServerConfig& cfg = ctx.server.config();
+  storage::rdb::EncodingLimits limits;
+  limits.hash_max_listpack_entries = static_cast<size_t>(cfg.hash_max_listpack_entries);
+  limits.hash_max_listpack_value = static_cast<size_t>(cfg.hash_max_listpack_value);
+  limits.zset_max_listpack_entries = static_cast<size_t>(cfg.zset_max_listpack_entries);
+  limits.zset_max_listpack_value = static_cast<size_t>(cfg.zset_max_listpack_value);
+  limits.set_max_intset_entries = static_cast<size_t>(cfg.set_max_intset_entries);
+  auto v = storage::rdb::RestorePayload(ctx.args[3], limits);
+  if (!v) return ctx.Error("ERR " + v.error());
+  int64_t when = -1;
+  if (ttl > 0) when = absttl ? ttl : ctx.now_ms + ttl;
+  bool deleted = false;
+  if (replace) deleted = ctx.db().Delete(key);
+  if (when >= 0 && when <= ctx.now_ms) {
+    // Already expired: nothing is stored (the old value, if replaced, is gone).
+    if (deleted) {
+      ctx.Notify(kNotifyGeneric, "del", key);
+      ctx.Dirty();
+      ctx.PropagateAs({"DEL", std::string(key)});
+    }
+    return ctx.reply().Ok();
+  }
+  Entry* e = ctx.db().Add(key, std::move(*v));
+  if (when >= 0) ctx.db().SetExpire(e, when);
+  if (idle >= 0) e->lru_seconds = static_cast<uint32_t>(ctx.now_ms / 1000 - idle);
+  if (freq >= 0) e->lfu_counter = static_cast<uint8_t>(freq);
+  ctx.Notify(kNotifyGeneric, "restore", key);
+  ctx.Dirty();
+  if (when >= 0 && !absttl) {
+    std::vector<std::string> argv{
+        "RESTORE", std::string(key), std::to_string(when), std::string(ctx.args[3]),
+        "ABSTTL",  "REPLACE"};
+    ctx.PropagateAs(std::move(argv));
+  }
+  ctx.reply().Ok();
+}
 void CmdRenamenx(CommandContext& ctx) { RenameGeneric(ctx, true); }
 
 // getIntFromObjectOrReply for a db index.
@@ -363,6 +440,20 @@ void RegisterKeyCommands(CommandTable& t) {
          "Return a random key from the keyspace", "1.0.0"});
   t.Add({"rename", 3, kCmdWrite, 1, 2, 1, CmdRename, "@keyspace @write @slow", "generic",
          "Rename a key", "1.0.0"});
+  t.Add({"dump", 2, kCmdReadonly, 1, 1, 1, CmdDump, "@keyspace @read @slow", "generic",
+         "Return a serialized version of the value stored at the specified key.", "2.6.0",
+         "O(1) to access the key and additional O(N*M) to serialize it, where N is the number "
+         "of Redis objects composing the value and M their average size. For small string "
+         "values the time complexity is thus O(1)+O(1*M) where M is small, so simply O(1)."});
+  t.Add({"restore", -4, kCmdWrite | kCmdDenyOom, 1, 1, 1, CmdRestore,
+         "@keyspace @write @slow @dangerous", "generic",
+         "Create a key using the provided serialized value, previously obtained using DUMP.",
+         "2.6.0",
+         "O(1) to create the new key and additional O(N*M) to reconstruct the serialized value, "
+         "where N is the number of Redis objects composing the value and M their average size. "
+         "For small string values the time complexity is thus O(1)+O(1*M) where M is small, so "
+         "simply O(1). However for sorted set values the complexity is O(N*M*log(N)) because "
+         "inserting values into sorted sets is O(log(N))."});
   t.Add({"renamenx", 3, kCmdWrite | kCmdFast, 1, 2, 1, CmdRenamenx, "@keyspace @write @fast",
          "generic", "Rename a key, only if the new key does not exist", "1.0.0"});
   t.Add({"move", 3, kCmdWrite | kCmdFast, 1, 1, 1, CmdMove, "@keyspace @write @fast", "generic",

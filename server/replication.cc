@@ -102,13 +102,28 @@ bool Backlog::CopyFrom(int64_t from, std::string& out) const {
 // Identity and lifecycle
 // ---------------------------------------------------------------------------------------------
 
-Replication::Replication(Server& server) : server_(server) { replid_ = RandomHex40(); }
+Replication::Replication(Server& server) : server_(server) {
+  replid_ = RandomHex40();
+  // A replica from its configuration is a replica from the first command on (read-only, no
+  // local expiry); the link starts with Start().
+  const ServerConfig& cfg = server_.config();
+  if (!cfg.replicaof_host.empty()) {
+    master_host_ = cfg.replicaof_host;
+    master_port_ = cfg.replicaof_port;
+    state_ = State::kConnect;
+    link_down_since_ms_ = storage::SystemClockMs();
+    server_.keyspace().set_lazy_expire_deletes(false);
+  }
+}
 
 Replication::~Replication() { Stop(); }
 
 void Replication::Start() {
-  const ServerConfig& cfg = server_.config();
-  if (!cfg.replicaof_host.empty()) SetMaster(cfg.replicaof_host, cfg.replicaof_port);
+  if (!is_replica()) return;
+  config::SetLogRole('S');
+  server_.keyspace().set_lazy_expire_deletes(false);
+  LogMessage(Level::kNotice, fmt::format("Connecting to MASTER {}:{}", master_host_, master_port_));
+  ConnectToMaster();
 }
 
 void Replication::Stop() {

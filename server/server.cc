@@ -1054,11 +1054,12 @@ void Server::Propagate(int db, std::span<const std::string_view> argv, int targe
   if (loading_) return;
   // A transaction reaches replicas and the AOF as MULTI ... EXEC so it applies atomically there
   // too (and a crash in the middle of writing it loses all of it, never half).
-  if (in_exec_ && !multi_propagated_) {
-    multi_propagated_ = true;
+  if (in_exec_ && (targets & ~multi_targets_)) {
+    const int need = targets & ~multi_targets_;
+    multi_targets_ |= need;
     std::string_view multi[] = {"MULTI"};
-    if (aof_.enabled()) aof_.Feed(db, multi);
-    replication_.Feed(db, multi);
+    if ((need & kPropagateAof) && aof_.enabled()) aof_.Feed(db, multi);
+    if (need & kPropagateRepl) replication_.Feed(db, multi);
   }
   if ((targets & kPropagateAof) && aof_.enabled()) aof_.Feed(db, argv);
   if (targets & kPropagateRepl) replication_.Feed(db, argv);
@@ -1113,7 +1114,7 @@ void Server::FlushAllForSync() {
 
 void Server::ExecTransaction(Client& c) {
   in_exec_ = true;  // blocking commands answer at once inside a transaction
-  multi_propagated_ = false;
+  multi_targets_ = 0;
   std::vector<Client::QueuedCommand> queued;
   queued.swap(c.queued);
   c.in_multi = false;
@@ -1134,11 +1135,13 @@ void Server::ExecTransaction(Client& c) {
     Call(c, *q.cmd, argv);
   }
   c.dirty_cas = false;
-  if (multi_propagated_) {
+  if (multi_targets_ != 0) {
     std::string_view exec[] = {"EXEC"};
-    if (aof_.enabled()) aof_.Feed(c.db_index, exec);
-    replication_.Feed(replication_.stream_db() < 0 ? c.db_index : replication_.stream_db(), exec);
-    multi_propagated_ = false;
+    if ((multi_targets_ & kPropagateAof) && aof_.enabled()) aof_.Feed(c.db_index, exec);
+    if (multi_targets_ & kPropagateRepl) {
+      replication_.Feed(replication_.stream_db() < 0 ? c.db_index : replication_.stream_db(), exec);
+    }
+    multi_targets_ = 0;
   }
   in_exec_ = false;
 }

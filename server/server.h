@@ -326,7 +326,7 @@ class Server : public net::ConnectionHandler {
   bool supervised_ = false;
   int exit_code_ = 0;
   uint64_t cron_loops_ = 0;
-  bool multi_propagated_ = false;  // EXEC: MULTI already sent to the stream
+  int multi_targets_ = 0;  // EXEC: the PropagateTargets that already got MULTI
   Replication replication_{*this};
   Persistence persistence_{*this};
   Aof aof_{*this};

@@ -313,3 +313,33 @@ def test_save_bgsave_lastsave_and_shutdown_save(tmp_path):
         assert cli(s).mget("a", "b") == [b"1", b"2"]
     finally:
         s.stop()
+
+
+def test_dump_restore_payloads_interchange(tmp_path):
+    ours = start_in("tandem", str(tmp_path / "t"))
+    theirs = start_in("stock", str(tmp_path / "s"))
+    try:
+        for src, dst in ((theirs, ours), (ours, theirs)):
+            fill_every_type(src)
+            a, b = cli(src), cli(dst)
+            b.flushall()
+            for k in a.keys():
+                payload = a.dump(k)
+                b.restore(k, max(a.pttl(k), 0), payload)  # the digest counts a TTL's presence
+            assert b.execute_command("DEBUG", "DIGEST-VALUE", *a.keys()) == \
+                a.execute_command("DEBUG", "DIGEST-VALUE", *a.keys())
+        c = cli(ours)
+        c.set("k", "v")
+        payload = c.dump("k")
+        with pytest.raises(redis.ResponseError, match="BUSYKEY Target key name already exists."):
+            c.restore("k", 0, payload)
+        c.restore("k", 5000, payload, replace=True)
+        assert 0 < c.pttl("k") <= 5000
+        with pytest.raises(redis.ResponseError, match="DUMP payload version or checksum are wrong"):
+            c.restore("k2", 0, payload[:-1] + b"x")
+        with pytest.raises(redis.ResponseError, match="Invalid TTL value, must be >= 0"):
+            c.restore("k2", -1, payload)
+        assert c.dump("nokey") is None
+    finally:
+        ours.stop()
+        theirs.stop()
