@@ -1,0 +1,232 @@
+#!/usr/bin/env python3
+"""Side-by-side persistence and replication figures: tandem-server vs stock redis-server 7.0.15,
+same settings, same machine, interleaved rounds (A, B, A, B, ...), medians and ratios.
+
+Workloads (each on a fresh pair of servers in a temp dir on loopback):
+  rdb_save     BGSAVE of N keys (time until rdb_bgsave_in_progress:0)
+  rdb_load     start-up load of that dump.rdb (time until PING answers and DBSIZE == N)
+  aof_load     start-up load of an appendonly dir holding N SETs as commands
+  full_sync    a new replica of a master holding N keys: REPLICAOF until link up and DBSIZE == N
+  set_2repl    redis-benchmark SET -P 16 against a master with two replicas attached (req/s)
+  set_aof      redis-benchmark SET -P 16 with appendonly yes, appendfsync everysec (req/s)
+
+Usage: bench/persist_repl.py [--keys N] [--rounds R] [--tandem PATH] [--redis PATH] [--json F]
+Fails loudly (exit 1) if a server cannot start or a workload errors. Not a test: no thresholds.
+"""
+import argparse
+import json
+import os
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+HOST = "127.0.0.1"
+
+
+def free_port():
+    s = socket.socket()
+    s.bind((HOST, 0))
+    p = s.getsockname()[1]
+    s.close()
+    return p
+
+
+def cmd(port, *args, timeout=600):
+    out = subprocess.run(["redis-cli", "-h", HOST, "-p", str(port)] + [str(a) for a in args],
+                         capture_output=True, text=True, timeout=timeout)
+    if out.returncode != 0:
+        raise RuntimeError(f"redis-cli {args} failed: {out.stderr}")
+    return out.stdout.strip()
+
+
+def info_field(port, section, field):
+    for line in cmd(port, "INFO", section).splitlines():
+        if line.startswith(field + ":"):
+            return line.split(":", 1)[1]
+    return None
+
+
+class Srv:
+    def __init__(self, binary, directory, extra=()):
+        os.makedirs(directory, exist_ok=True)
+        self.port = free_port()
+        self.dir = directory
+        args = [binary, "--port", str(self.port), "--bind", HOST, "--save", "", "--dir", directory,
+                "--daemonize", "no", "--logfile", os.path.join(directory, "log"),
+                "--enable-debug-command", "yes"] + list(extra)
+        self.t0 = time.monotonic()
+        self.p = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        deadline = time.monotonic() + 300
+        while True:
+            if self.p.poll() is not None:
+                raise RuntimeError(f"{binary} exited at start: {open(os.path.join(directory, 'log')).read()[-2000:]}")
+            try:
+                if cmd(self.port, "PING", timeout=5) == "PONG":
+                    break
+            except (RuntimeError, subprocess.TimeoutExpired):
+                pass
+            if time.monotonic() > deadline:
+                raise RuntimeError("server did not answer PING")
+            time.sleep(0.01)
+        self.ready = time.monotonic() - self.t0
+
+    def stop(self):
+        if self.p.poll() is None:
+            self.p.terminate()
+            try:
+                self.p.wait(30)
+            except subprocess.TimeoutExpired:
+                self.p.kill()
+                self.p.wait()
+
+
+def wait(pred, timeout=600, step=0.01):
+    t0 = time.monotonic()
+    while not pred():
+        if time.monotonic() - t0 > timeout:
+            raise RuntimeError("timed out")
+        time.sleep(step)
+    return time.monotonic() - t0
+
+
+def populate(port, n):
+    cmd(port, "DEBUG", "POPULATE", n, "key", 100)
+
+
+def bench_rdb(binary, base, n):
+    s = Srv(binary, base)
+    try:
+        populate(s.port, n)
+        t0 = time.monotonic()
+        cmd(s.port, "BGSAVE")
+        wait(lambda: info_field(s.port, "persistence", "rdb_bgsave_in_progress") == "0" and
+             os.path.exists(os.path.join(base, "dump.rdb")))
+        save = time.monotonic() - t0
+    finally:
+        s.stop()
+    s = Srv(binary, base)
+    try:
+        load = s.ready
+        if int(cmd(s.port, "DBSIZE")) != n:
+            raise RuntimeError("rdb load: wrong DBSIZE")
+    finally:
+        s.stop()
+    return save, load
+
+
+def bench_aof_load(binary, base, n):
+    s = Srv(binary, base, ["--appendonly", "yes", "--appendfsync", "no"])
+    try:
+        subprocess.run(["redis-benchmark", "-h", HOST, "-p", str(s.port), "-t", "set", "-n", str(n),
+                        "-r", str(n * 10), "-P", "64", "-q", "-d", "100"], check=True,
+                       capture_output=True, timeout=600)
+        keys = int(cmd(s.port, "DBSIZE"))
+    finally:
+        s.stop()
+    s = Srv(binary, base, ["--appendonly", "yes"])
+    try:
+        if int(cmd(s.port, "DBSIZE")) != keys:
+            raise RuntimeError("aof load: wrong DBSIZE")
+        return s.ready
+    finally:
+        s.stop()
+
+
+def bench_full_sync(binary, base, n):
+    m = Srv(binary, os.path.join(base, "m"), ["--repl-diskless-sync", "no"])
+    r = Srv(binary, os.path.join(base, "r"))
+    try:
+        populate(m.port, n)
+        t0 = time.monotonic()
+        cmd(r.port, "REPLICAOF", HOST, m.port)
+        wait(lambda: info_field(r.port, "replication", "master_link_status") == "up" and
+             int(cmd(r.port, "DBSIZE")) == n)
+        return time.monotonic() - t0
+    finally:
+        r.stop()
+        m.stop()
+
+
+def rps(port, extra=()):
+    out = subprocess.run(["redis-benchmark", "-h", HOST, "-p", str(port), "-t", "set", "-n", "1000000",
+                          "-r", "1000000", "-P", "16", "-c", "50", "-d", "100", "-q"] + list(extra),
+                         capture_output=True, text=True, check=True, timeout=600)
+    for tok in out.stdout.replace("\r", "\n").split("\n"):
+        if "requests per second" in tok:
+            return float(tok.split(":")[1].split()[0])
+    raise RuntimeError(f"no figure in {out.stdout!r}")
+
+
+def bench_set_2repl(binary, base):
+    m = Srv(binary, os.path.join(base, "m"))
+    rs = [Srv(binary, os.path.join(base, f"r{i}")) for i in range(2)]
+    try:
+        for r in rs:
+            cmd(r.port, "REPLICAOF", HOST, m.port)
+        for r in rs:
+            wait(lambda r=r: info_field(r.port, "replication", "master_link_status") == "up")
+        return rps(m.port)
+    finally:
+        for s in rs + [m]:
+            s.stop()
+
+
+def bench_set_aof(binary, base):
+    s = Srv(binary, base, ["--appendonly", "yes", "--appendfsync", "everysec"])
+    try:
+        return rps(s.port)
+    finally:
+        s.stop()
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--keys", type=int, default=1000000)
+    ap.add_argument("--rounds", type=int, default=3)
+    ap.add_argument("--tandem", default=os.path.join(os.path.dirname(__file__), "..",
+                                                      "build-release", "server", "tandem-server"))
+    ap.add_argument("--redis", default="/usr/bin/redis-server")
+    ap.add_argument("--json", default=None)
+    a = ap.parse_args()
+    servers = {"tandem": os.path.abspath(a.tandem), "redis": a.redis}
+    results = {k: {} for k in servers}
+    for rnd in range(a.rounds):
+        for name, binary in servers.items():
+            base = tempfile.mkdtemp(prefix=f"bench-{name}-")
+            try:
+                save, load = bench_rdb(binary, os.path.join(base, "rdb"), a.keys)
+                results[name].setdefault("rdb_save_s", []).append(save)
+                results[name].setdefault("rdb_load_s", []).append(load)
+                results[name].setdefault("aof_load_s", []).append(
+                    bench_aof_load(binary, os.path.join(base, "aof"), a.keys))
+                results[name].setdefault("full_sync_s", []).append(
+                    bench_full_sync(binary, os.path.join(base, "sync"), a.keys))
+                results[name].setdefault("set_P16_2replicas_rps", []).append(
+                    bench_set_2repl(binary, os.path.join(base, "repl")))
+                results[name].setdefault("set_P16_aof_everysec_rps", []).append(
+                    bench_set_aof(binary, os.path.join(base, "aofset")))
+            finally:
+                shutil.rmtree(base, ignore_errors=True)
+            print(f"round {rnd + 1} {name} done", file=sys.stderr)
+    print(f"{'workload':28} {'tandem':>12} {'redis':>12} {'speed ratio':>12}")
+    table = {}
+    for w in results["tandem"]:
+        t = statistics.median(results["tandem"][w])
+        r = statistics.median(results["redis"][w])
+        # Times: redis/tandem (higher is better for tandem); rates: tandem/redis.
+        ratio = r / t if w.endswith("_s") else t / r
+        table[w] = {"tandem": t, "redis": r, "ratio": ratio,
+                    "tandem_all": results["tandem"][w], "redis_all": results["redis"][w]}
+        unit = "s" if w.endswith("_s") else "req/s"
+        print(f"{w:28} {t:>10.2f}{unit:>2} {r:>10.2f}{unit:>2} {ratio:>11.2f}x")
+    if a.json:
+        with open(a.json, "w") as f:
+            json.dump(table, f, indent=2)
+
+
+if __name__ == "__main__":
+    main()
