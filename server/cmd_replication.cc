@@ -62,6 +62,7 @@ void CmdReplicaof(CommandContext& ctx) {
 void CmdPsync(CommandContext& ctx) { ctx.server.replication().Psync(ctx); }
 void CmdReplconf(CommandContext& ctx) { ctx.server.replication().Replconf(ctx); }
 void CmdWait(CommandContext& ctx) { ctx.server.replication().Wait(ctx); }
+void CmdFailover(CommandContext& ctx) { ctx.server.replication().Failover(ctx); }
 void CmdRole(CommandContext& ctx) { ctx.server.replication().ReplyRole(ctx); }
 
 void CmdSave(CommandContext& ctx) {
@@ -152,6 +153,10 @@ void RegisterReplicationCommands(CommandTable& t) {
          "Wait for the synchronous replication of all the write commands sent in the context of "
          "the current connection",
          "3.0.0", "O(1)"});
+  t.Add({"failover", -1, kCmdAdmin | kCmdNoscript | kCmdStale, 0, 0, 0, CmdFailover,
+         "@admin @slow @dangerous", "server",
+         "Start a coordinated failover between this server and one of its replicas.", "6.2.0",
+         "O(1)"});
   t.Add({"role", 1, kCmdNoscript | kCmdLoading | kCmdStale | kCmdFast | kCmdSentinel, 0, 0, 0,
          CmdRole, "@admin @fast @dangerous", "server",
          "Return the role of the instance in the context of replication", "2.8.12"});

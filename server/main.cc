@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "config/log.h"
+#include "config/process.h"
 #include "config/schema.h"
 #include "server/server.h"
 #include "server/server_config.h"
@@ -45,52 +46,6 @@ void PrintUsage() {
                "       ./tandem-server --port 7777 --replicaof 127.0.0.1 8888\n"
                "       ./tandem-server /etc/myredis.conf --loglevel verbose -\n"
                "       ./tandem-server /etc/myredis.conf --loglevel verbose\n");
-}
-
-// sd_notify(3) without libsystemd: one datagram to $NOTIFY_SOCKET.
-bool NotifySystemd(const std::string& message) {
-  const char* path = std::getenv("NOTIFY_SOCKET");
-  if (path == nullptr || path[0] == '\0') return false;
-  int fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-  if (fd < 0) return false;
-  sockaddr_un addr{};
-  addr.sun_family = AF_UNIX;
-  size_t len = std::strlen(path);
-  if (len >= sizeof(addr.sun_path)) {
-    close(fd);
-    return false;
-  }
-  std::memcpy(addr.sun_path, path, len);
-  if (addr.sun_path[0] == '@') addr.sun_path[0] = '\0';  // abstract namespace
-  socklen_t alen = static_cast<socklen_t>(offsetof(sockaddr_un, sun_path) + len);
-  ssize_t n = sendto(fd, message.data(), message.size(), MSG_NOSIGNAL,
-                     reinterpret_cast<sockaddr*>(&addr), alen);
-  close(fd);
-  return n == static_cast<ssize_t>(message.size());
-}
-
-void Daemonize() {
-  if (fork() != 0) std::exit(0);  // parent exits
-  setsid();
-  int fd = open("/dev/null", O_RDWR, 0);
-  if (fd != -1) {
-    dup2(fd, STDIN_FILENO);
-    dup2(fd, STDOUT_FILENO);
-    dup2(fd, STDERR_FILENO);
-    if (fd > STDERR_FILENO) close(fd);
-  }
-}
-
-void WritePidFile(const std::string& path) {
-  if (path.empty()) return;
-  FILE* f = std::fopen(path.c_str(), "w");
-  if (f == nullptr) {
-    tandem::config::LogMessage(config::Level::kWarning,
-                               fmt::format("Failed to write PID file: {}", std::strerror(errno)));
-    return;
-  }
-  std::fprintf(f, "%d\n", static_cast<int>(getpid()));
-  std::fclose(f);
 }
 
 }  // namespace
@@ -146,7 +101,7 @@ int main(int argc, char** argv) {
   }
 
   // Under systemd (Type=notify) the process must stay in the foreground.
-  if (cfg.daemonize && !supervised) Daemonize();
+  if (cfg.daemonize && !supervised) config::Daemonize();
   tandem::config::LogMessage(config::Level::kWarning,
                              "oO0OoO0OoO0Oo tandem is starting oO0OoO0OoO0Oo");
   tandem::config::LogMessage(
@@ -187,15 +142,15 @@ int main(int argc, char** argv) {
         "Failed listening on port " + std::to_string(cfg.port) + " (TCP), aborting.");
     return 1;
   }
-  if (cfg.daemonize || !cfg.pidfile.empty()) WritePidFile(cfg.pidfile);
+  if (cfg.daemonize || !cfg.pidfile.empty()) config::WritePidFile(cfg.pidfile);
   tandem::config::LogMessage(config::Level::kNotice,
                              fmt::format("Server initialized, listening on port {}", cfg.port));
   tandem::config::LogMessage(config::Level::kNotice, "Ready to accept connections");
   if (supervised) {
-    NotifySystemd("STATUS=Ready to accept connections\n");
-    NotifySystemd("READY=1\n");
+    config::NotifySystemd("STATUS=Ready to accept connections\n");
+    config::NotifySystemd("READY=1\n");
   }
   int rc = server.Run();
-  if (supervised) NotifySystemd("STOPPING=1\n");
+  if (supervised) config::NotifySystemd("STOPPING=1\n");
   return rc;
 }

@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <climits>
 #include <cstring>
 #include <random>
 
@@ -278,12 +279,32 @@ void Replication::Replconf(CommandContext& ctx) {
 void Replication::Psync(CommandContext& ctx) {
   Client& c = ctx.client;
   if (c.flags & kClientReplica) return;  // already a replica: ignored, as Redis does
-  if (is_replica() && !link_up()) {
+  // The reply goes straight to the connection: the replica reads it as a protocol line.
+  if (is_replica() && !link_up() && !(ctx.args.size() > 3)) {
     ctx.Error("NOMASTERLINK Can't SYNC while not connected with my master");
     return;
   }
-  // The reply goes straight to the connection: the replica reads it as a protocol line.
   const bool is_psync = EqualsIgnoreCase(ctx.args[0], "psync");
+  if (is_psync && ctx.args.size() > 3) {
+    if (!EqualsIgnoreCase(ctx.args[3], "failover")) {
+      ctx.Error("ERR syntax error");
+      return;
+    }
+    // Our master hands its role over (FAILOVER): promote ourselves, then serve its PSYNC like
+    // any replica's, which our replid2 lets continue partially.
+    if (ctx.args[1] != replid_) {
+      ctx.Error("ERR PSYNC FAILOVER replid must match my replid.");
+      return;
+    }
+    if (is_replica()) {
+      UnsetMaster();
+      server_.config().replicaof_host.clear();
+      server_.config().replicaof_port = 0;
+      LogMessage(Level::kNotice, fmt::format("MASTER MODE enabled (failover request from "
+                                             "'id={} addr={}')",
+                                             c.id(), c.conn().peer()));
+    }
+  }
   std::string_view want_id = is_psync ? ctx.args[1] : std::string_view("?");
   int64_t want_off = -1;
   if (is_psync && !storage::StringToInt64(ctx.args[2], want_off)) {
@@ -514,6 +535,172 @@ void Replication::Wait(CommandContext& ctx) {
   ctx.client.block.cmd = &ctx.cmd;
   ctx.client.block.deadline_ms = deadline;
   getack_pending_ = true;
+}
+
+// ---------------------------------------------------------------------------------------------
+// FAILOVER (coordinated switchover)
+// ---------------------------------------------------------------------------------------------
+
+void Replication::Failover(CommandContext& ctx) {
+  if (is_replica()) {
+    ctx.Error("ERR FAILOVER is not valid when server is a replica.");
+    return;
+  }
+  std::string host;
+  int64_t port = 0;
+  int64_t timeout = 0;
+  bool force = false;
+  bool abort = false;
+  for (size_t j = 1; j < ctx.args.size(); ++j) {
+    bool more = j + 1 < ctx.args.size();
+    if (EqualsIgnoreCase(ctx.args[j], "to") && j + 2 < ctx.args.size() && host.empty()) {
+      host = std::string(ctx.args[j + 1]);
+      if (!storage::StringToInt64(ctx.args[j + 2], port)) {
+        ctx.Error("ERR value is not an integer or out of range");
+        return;
+      }
+      j += 2;
+    } else if (EqualsIgnoreCase(ctx.args[j], "timeout") && more && timeout == 0) {
+      if (!storage::StringToInt64(ctx.args[j + 1], timeout)) {
+        ctx.Error("ERR value is not an integer or out of range");
+        return;
+      }
+      if (timeout <= 0) {
+        ctx.Error("ERR FAILOVER timeout must be greater than 0");
+        return;
+      }
+      ++j;
+    } else if (EqualsIgnoreCase(ctx.args[j], "force") && !force) {
+      force = true;
+    } else if (EqualsIgnoreCase(ctx.args[j], "abort") && !abort) {
+      abort = true;
+    } else {
+      ctx.Error("ERR syntax error");
+      return;
+    }
+  }
+  if (abort) {
+    if (failover_state_ == FailoverState::kNone) {
+      ctx.Error("ERR No failover in progress.");
+      return;
+    }
+    AbortFailover("Failover manually aborted");
+    ctx.reply().Ok();
+    return;
+  }
+  if (force && (timeout == 0 || host.empty())) {
+    ctx.Error("ERR FAILOVER with force option requires both a timeout and target HOST and IP.");
+    return;
+  }
+  if (failover_state_ != FailoverState::kNone) {
+    ctx.Error("ERR FAILOVER already in progress.");
+    return;
+  }
+  if (replicas_.empty()) {
+    ctx.Error("ERR FAILOVER requires connected replicas.");
+    return;
+  }
+  if (!host.empty()) {
+    const ReplicaInfo* target = nullptr;
+    for (const ReplicaInfo& r : replicas_) {
+      if (r.ip == host && r.listening_port == port) target = &r;
+    }
+    if (target == nullptr) {
+      ctx.Error("ERR FAILOVER target HOST and PORT is not a replica.");
+      return;
+    }
+    if (target->state != ReplicaState::kOnline) {
+      ctx.Error("ERR FAILOVER target replica is not online.");
+      return;
+    }
+  }
+  failover_host_ = host;
+  failover_port_ = static_cast<int>(port);
+  failover_force_ = force;
+  failover_deadline_ms_ = timeout > 0 ? ctx.now_ms + timeout : 0;
+  failover_state_ = FailoverState::kWaitForSync;
+  // No write may be acknowledged that the new master would not have: writes wait from now on.
+  server_.PauseClients(INT64_MAX, true);
+  getack_pending_ = true;
+  LogMessage(Level::kNotice, fmt::format("FAILOVER requested to {}.",
+                                         host.empty() ? std::string("any replica")
+                                                      : host + ":" + std::to_string(port)));
+  ctx.reply().Ok();
+}
+
+void Replication::UpdateFailover(int64_t now_ms) {
+  if (failover_state_ == FailoverState::kNone) return;
+  if (failover_state_ == FailoverState::kWaitForSync) {
+    const ReplicaInfo* chosen = nullptr;
+    for (const ReplicaInfo& r : replicas_) {
+      if (r.state != ReplicaState::kOnline) continue;
+      if (!failover_host_.empty() &&
+          (r.ip != failover_host_ || r.listening_port != failover_port_)) {
+        continue;
+      }
+      if (r.ack_offset == master_repl_offset_) {
+        chosen = &r;
+        break;
+      }
+    }
+    const bool expired = failover_deadline_ms_ > 0 && now_ms >= failover_deadline_ms_;
+    if (chosen == nullptr && expired && failover_force_) {
+      for (const ReplicaInfo& r : replicas_) {
+        if (r.ip == failover_host_ && r.listening_port == failover_port_) chosen = &r;
+      }
+    }
+    if (chosen == nullptr) {
+      // No new GETACK here: each one moves our offset past what the replica can acknowledge
+      // for it; its once-a-second ACK reports the full offset once writes are paused.
+      if (expired) AbortFailover("Replica never caught up before timeout");
+      return;
+    }
+    std::string host = chosen->ip;
+    int port = chosen->listening_port;
+    LogMessage(Level::kNotice,
+               fmt::format("Failover target {}:{} is synced, failing over.", host, port));
+    failover_state_ = FailoverState::kInProgress;
+    // Become the target's replica; our PSYNC asks it to take over (replicationSetMaster).
+    psync_failover_ = true;
+    server_.config().replicaof_host = host;
+    server_.config().replicaof_port = port;
+    SetMaster(host, port);
+    return;
+  }
+  // In progress: the handshake finishes it (AdoptMasterLink) or fails it.
+  if (failover_deadline_ms_ > 0 && now_ms >= failover_deadline_ms_ + 5000) {
+    AbortFailover("Failover target did not answer the PSYNC in time");
+  }
+}
+
+void Replication::AbortFailover(std::string_view why) {
+  LogMessage(Level::kWarning, fmt::format("FAILOVER aborted: {}", why));
+  if (failover_state_ == FailoverState::kInProgress) {
+    // Back to master: we never stopped holding the data, our replid still continues.
+    if (Client* m = server_.FindClient(master_client_id_)) m->conn().Close();
+    master_client_id_ = 0;
+    CancelHandshake();
+    master_host_.clear();
+    master_port_ = 0;
+    state_ = State::kNone;
+    server_.config().replicaof_host.clear();
+    server_.config().replicaof_port = 0;
+    server_.keyspace().set_lazy_expire_deletes(true);
+    config::SetLogRole('M');
+  }
+  psync_failover_ = false;
+  failover_state_ = FailoverState::kNone;
+  failover_host_.clear();
+  server_.UnpauseClients();
+}
+
+void Replication::EndFailover() {
+  LogMessage(Level::kNotice, "Failover target accepted: this node is now a replica.");
+  psync_failover_ = false;
+  failover_state_ = FailoverState::kNone;
+  failover_host_.clear();
+  // Paused writers now meet a replica and get -READONLY.
+  server_.UnpauseClients();
 }
 
 void Replication::ServeWaiters(int64_t now_ms, bool timeouts) {
@@ -843,7 +1030,11 @@ void Replication::SendPsync() {
     LogMessage(Level::kNotice, "Partial resynchronization not possible (no cached master)");
   }
   std::string off = std::to_string(psync_offset_);
-  SendCommand({"PSYNC", psync_replid_, off});
+  if (psync_failover_) {
+    SendCommand({"PSYNC", psync_replid_, off, "FAILOVER"});
+  } else {
+    SendCommand({"PSYNC", psync_replid_, off});
+  }
   state_ = State::kReceivePsyncReply;
 }
 
@@ -898,6 +1089,11 @@ void Replication::HandlePsyncReply(std::string_view line) {
         fmt::format("Master is currently unable to PSYNC but should be in the "
                     "future: {}",
                     line));
+    return;
+  }
+  if (psync_failover_) {
+    // The target refused to take over: we stay (become again) the master.
+    AbortFailover(fmt::format("Failover target rejected psync request: {}", line));
     return;
   }
   DropMasterLink(fmt::format("Unexpected reply to PSYNC from master: {}", line));
@@ -1034,6 +1230,7 @@ void Replication::FinishTransfer() {
 }
 
 void Replication::AdoptMasterLink() {
+  if (psync_failover_) EndFailover();
   net::Connection* conn = link_;
   link_ = nullptr;
   state_ = State::kConnected;
@@ -1148,6 +1345,7 @@ void Replication::Cron(int64_t now_ms) {
                                            cfg.repl_backlog_ttl));
   }
   if (!waiters_.empty()) ServeWaiters(now_ms, true);
+  UpdateFailover(now_ms);
 }
 
 void Replication::BeforeSleep() {
@@ -1224,7 +1422,10 @@ void Replication::AppendInfo(std::string& out, int64_t now_ms) const {
     out += fmt::format("slave{}:ip={},port={},state={},offset={},lag={}\r\n", i++, r.ip,
                        r.listening_port, st, r.ack_offset, (now_ms - r.ack_time_ms) / 1000);
   }
-  field("master_failover_state", "no-failover");
+  field("master_failover_state", failover_state_ == FailoverState::kNone ? "no-failover"
+                                 : failover_state_ == FailoverState::kWaitForSync
+                                     ? "waiting-for-sync"
+                                     : "failover-in-progress");
   field("master_replid", replid_);
   field("master_replid2", replid2_);
   field("master_repl_offset", master_repl_offset_);

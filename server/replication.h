@@ -89,6 +89,10 @@ class Replication : public net::ConnectionHandler {
   void Psync(CommandContext& ctx);  // PSYNC replid offset | SYNC
   void Replconf(CommandContext& ctx);
   void Wait(CommandContext& ctx);
+  // FAILOVER [TO host port [FORCE]] [ABORT] [TIMEOUT ms]: the coordinated switchover of Redis
+  // 6.2+. Writes pause, the target replica catches up to our offset, then we become its
+  // replica and our PSYNC carries FAILOVER, which makes it promote itself.
+  void Failover(CommandContext& ctx);
   // min-replicas-to-write: false when fewer good replicas than configured.
   bool EnoughGoodReplicas(int64_t now_ms) const;
   void OnClientClosed(Client& c);
@@ -149,6 +153,16 @@ class Replication : public net::ConnectionHandler {
   void DropReplica(uint64_t client_id);
   void DisconnectReplicas();
   void ServeWaiters(int64_t now_ms, bool timeouts);
+  enum class FailoverState { kNone, kWaitForSync, kInProgress };
+  void UpdateFailover(int64_t now_ms);
+  void AbortFailover(std::string_view why);
+  void EndFailover();
+  FailoverState failover_state_ = FailoverState::kNone;
+  std::string failover_host_;  // empty: any replica that catches up
+  int failover_port_ = 0;
+  int64_t failover_deadline_ms_ = 0;  // 0 = none
+  bool failover_force_ = false;
+  bool psync_failover_ = false;  // our next PSYNC asks the target to take over
   int CountAcked(int64_t offset) const;
 
   // ---- replica side: the handshake as named steps (REPL_STATE_* of replication.c) ----

@@ -271,7 +271,7 @@ void RegisterServerOptions(Schema& s, ServerConfig& c) {
        &c.replica_serve_stale_data,
        true},
       {{"replica-read-only", "slave-read-only", 0}, &c.replica_read_only, true},
-      {{"replica-ignore-maxmemory", "slave-ignore-maxmemory", kNot},
+      {{"replica-ignore-maxmemory", "slave-ignore-maxmemory", 0},
        &c.replica_ignore_maxmemory,
        true},
       {{"jemalloc-bg-thread", {}, kNot}, &c.jemalloc_bg_thread, true},
@@ -287,7 +287,7 @@ void RegisterServerOptions(Schema& s, ServerConfig& c) {
       {{"crash-memcheck-enabled", {}, kNot}, &c.crash_memcheck_enabled, true},
       {{"disable-thp", {}, kImm | kNot}, &c.disable_thp, true},
       {{"cluster-allow-replica-migration", {}, kNot}, &c.cluster_allow_replica_migration, true},
-      {{"replica-announced", {}, kNot}, &c.replica_announced, true},
+      {{"replica-announced", {}, 0}, &c.replica_announced, true},
       {{"latency-tracking", {}, 0}, &c.latency_tracking, true},
       {{"aof-disable-auto-gc", {}, kNot}, &c.aof_disable_auto_gc, false},
       {{"replica-ignore-disk-write-errors", {}, kNot}, &c.replica_ignore_disk_write_errors, false},
@@ -303,8 +303,7 @@ void RegisterServerOptions(Schema& s, ServerConfig& c) {
   s.AddString({"aclfile", {}, kImm | kNot}, &c.aclfile, "");
   s.AddString({"unixsocket", {}, kImm | kNull}, &c.unixsocket, "");
   s.AddString({"pidfile", {}, kImm | kNull}, &c.pidfile, "");
-  s.AddString({"replica-announce-ip", "slave-announce-ip", kNull | kNot}, &c.replica_announce_ip,
-              "");
+  s.AddString({"replica-announce-ip", "slave-announce-ip", kNull}, &c.replica_announce_ip, "");
   s.AddString({"masteruser", {}, kSens | kNull}, &c.masteruser, "");
   s.AddString({"cluster-announce-ip", {}, kNull | kNot}, &c.cluster_announce_ip, "");
   s.AddString({"cluster-config-file", {}, kImm | kNot}, &c.cluster_config_file, "nodes.conf");
@@ -462,7 +461,7 @@ void RegisterServerOptions(Schema& s, ServerConfig& c) {
   I({"maxmemory-samples", {}, 0}, &c.maxmemory_samples, 5, 1, kIntMax);
   I({"maxmemory-eviction-tenacity", {}, kNot}, &c.maxmemory_eviction_tenacity, 10, 0, 100);
   I({"timeout", {}, 0}, &c.timeout, 0, 0, kIntMax);
-  I({"replica-announce-port", "slave-announce-port", kNot}, &c.replica_announce_port, 0, 0, 65535);
+  I({"replica-announce-port", "slave-announce-port", 0}, &c.replica_announce_port, 0, 0, 65535);
   I({"tcp-backlog", {}, kImm}, &c.tcp_backlog, 511, 0, kIntMax);
   I({"cluster-port", {}, kImm | kNot}, &c.cluster_port, 0, 0, 65535);
   I({"cluster-announce-bus-port", {}, kNot}, &c.cluster_announce_bus_port, 0, 0, 65535);

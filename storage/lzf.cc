@@ -10,9 +10,9 @@ namespace {
 
 constexpr int kHashLog = 16;
 constexpr size_t kHashSize = size_t{1} << kHashLog;
-constexpr size_t kMaxLiteral = 32;        // 1 << 5
-constexpr size_t kMaxOffset = 8192;       // 1 << 13
-constexpr size_t kMaxMatch = 256 + 8;     // (1 << 8) + (1 << 3)
+constexpr size_t kMaxLiteral = 32;     // 1 << 5
+constexpr size_t kMaxOffset = 8192;    // 1 << 13
+constexpr size_t kMaxMatch = 256 + 8;  // (1 << 8) + (1 << 3)
 
 // liblzf's "very fast" hash of the rolling 32-bit window (only the low 24 bits are fresh; the top
 // byte is whatever the window carried, exactly as liblzf computes it).
@@ -60,8 +60,8 @@ size_t Compress(const void* in_data, size_t in_len, void* out_data, size_t out_l
     slot = base + ip + 1;
 
     // Position 0 never serves as a reference (liblzf requires ref > start of input).
-    if (live && ref > 0 && ref < ip && ip - ref - 1 < kMaxOffset &&
-        in[ref] == in[ip] && in[ref + 1] == in[ip + 1] && in[ref + 2] == in[ip + 2]) {
+    if (live && ref > 0 && ref < ip && ip - ref - 1 < kMaxOffset && in[ref] == in[ip] &&
+        in[ref + 1] == in[ip + 1] && in[ref + 2] == in[ip + 2]) {
       const size_t off = ip - ref - 1;
       size_t maxlen = in_len - ip - 2;
       if (maxlen > kMaxMatch) maxlen = kMaxMatch;

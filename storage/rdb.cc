@@ -744,8 +744,8 @@ ParseResult ParseZiplist(std::string_view zl, Fn&& fn) {
       case 2:  // 10xxxxxx: 32-bit length follows (ziplist ignores the low six bits)
         hdr = 5;
         if (pos + 5 > end) return std::unexpected("ziplist entry out of range");
-        data = (size_t{p[pos + 1]} << 24) | (size_t{p[pos + 2]} << 16) |
-               (size_t{p[pos + 3]} << 8) | p[pos + 4];  // big endian
+        data = (size_t{p[pos + 1]} << 24) | (size_t{p[pos + 2]} << 16) | (size_t{p[pos + 3]} << 8) |
+               p[pos + 4];  // big endian
         break;
       default:
         item.is_int = true;
@@ -916,15 +916,15 @@ bool ReadObject(Reader& r, uint8_t type, const EncodingLimits& lim, Value* out, 
         double score = 0;
         if (!r.String(&m)) return false;
         if (type == static_cast<uint8_t>(RdbType::kZSet2) ? !r.BinaryDouble(&score)
-                                                           : !r.OldDouble(&score)) {
+                                                          : !r.OldDouble(&score)) {
           return false;
         }
         if (std::isnan(score)) return r.Fail(el, "zset with NaN score detected");
         if (z->Score(m).has_value()) return r.Fail(el, "duplicate zset fields detected");
         z->Insert(m, score, ZSetLimits{kUnlimited, kUnlimited});
       }
-      z->ConvertToListpackIfFits(ZSetLimits{lim.zset_max_listpack_entries,
-                                            lim.zset_max_listpack_value});
+      z->ConvertToListpackIfFits(
+          ZSetLimits{lim.zset_max_listpack_entries, lim.zset_max_listpack_value});
       *out = WrapZSet(std::move(z));
       return true;
     }
@@ -1069,8 +1069,7 @@ bool ReadObject(Reader& r, uint8_t type, const EncodingLimits& lim, Value* out, 
       if (member) return fail("odd number of elements", kind);
       if (pairs.empty()) return *empty = true;
       const bool skiplist = pairs.size() > lim.zset_max_listpack_entries;
-      auto z =
-          std::make_unique<ZSetObject>(skiplist ? Encoding::kSkiplist : Encoding::kListpack);
+      auto z = std::make_unique<ZSetObject>(skiplist ? Encoding::kSkiplist : Encoding::kListpack);
       for (auto& [m, s] : pairs) {
         if (z->Score(m).has_value()) return fail("duplicate members", kind);
         z->Insert(m, s, ZSetLimits{kUnlimited, kUnlimited});
@@ -1289,8 +1288,8 @@ std::expected<void, std::string> Save(Keyspace& ks, const SaveOptions& opt, Sink
       if (!error.empty()) return;
       const std::optional<RdbType> type = ObjectRdbType(entry->value);
       if (!type) {
-        error = "can't save key '" + entry->key + "': " +
-                std::string(TypeName(entry->value.type)) + " values are not supported";
+        error = "can't save key '" + entry->key + "': " + std::string(TypeName(entry->value.type)) +
+                " values are not supported";
         return;
       }
       if (entry->expire_ms >= 0) {
@@ -1316,7 +1315,9 @@ std::expected<void, std::string> Save(Keyspace& ks, const SaveOptions& opt, Sink
 std::expected<void, std::string> SaveToFile(Keyspace& ks, const SaveOptions& opt,
                                             const std::string& path) {
   const size_t slash = path.rfind('/');
-  const std::string dir = slash == std::string::npos ? "." : slash == 0 ? "/" : path.substr(0, slash);
+  const std::string dir = slash == std::string::npos ? "."
+                          : slash == 0               ? "/"
+                                                     : path.substr(0, slash);
   const std::string tmp = dir + "/temp-" + std::to_string(::getpid()) + ".rdb";
 
   const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
@@ -1331,8 +1332,7 @@ std::expected<void, std::string> SaveToFile(Keyspace& ks, const SaveOptions& opt
   FileSink sink(fd);
   auto saved = Save(ks, opt, sink);
   if (!saved) {
-    return fail(sink.error() != 0 ? saved.error() + ": " + ErrnoText(sink.error())
-                                  : saved.error());
+    return fail(sink.error() != 0 ? saved.error() + ": " + ErrnoText(sink.error()) : saved.error());
   }
   if (!sink.Flush()) return fail("Write error saving DB on disk: " + ErrnoText(sink.error()));
   if (::fsync(fd) != 0) return fail("fsync of " + tmp + " failed: " + ErrnoText(errno));
@@ -1415,7 +1415,8 @@ std::expected<LoadResult, LoadError> Load(std::string_view data, Keyspace& ks,
     if (type == kOpIdle) {
       uint64_t idle = 0;
       if (!r.Len(&idle)) return std::unexpected(r.error());
-      lru_idle = static_cast<int64_t>(std::min<uint64_t>(idle, std::numeric_limits<int64_t>::max()));
+      lru_idle =
+          static_cast<int64_t>(std::min<uint64_t>(idle, std::numeric_limits<int64_t>::max()));
       continue;
     }
     if (type == kOpEof) break;
@@ -1426,8 +1427,7 @@ std::expected<LoadResult, LoadError> Load(std::string_view data, Keyspace& ks,
         return std::unexpected(LoadError{
             op_at,
             "Data file was created with a Redis server configured to handle more than " +
-                std::to_string(ks.databases()) + " databases (SELECTDB " + std::to_string(id) +
-                ")",
+                std::to_string(ks.databases()) + " databases (SELECTDB " + std::to_string(id) + ")",
             0});
       }
       db = &ks.db(static_cast<int>(id));
@@ -1530,8 +1530,8 @@ std::expected<LoadResult, LoadError> LoadFile(const std::string& path, Keyspace&
       if (errno == EINTR) continue;
       const int err = errno;
       ::close(fd);
-      return std::unexpected(LoadError{data.size(), "read error on " + path + ": " + ErrnoText(err),
-                                       err});
+      return std::unexpected(
+          LoadError{data.size(), "read error on " + path + ": " + ErrnoText(err), err});
     }
     if (n == 0) break;
     data.append(buf, static_cast<size_t>(n));

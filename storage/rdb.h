@@ -31,9 +31,10 @@ namespace tandem::storage::rdb {
 inline constexpr int kRdbVersion = 10;
 inline constexpr std::string_view kRedisVersion = "7.0.15";  // the aux redis-ver we write
 
-// From the server's config: decides encodings on load.
+// From the server's config: decides encodings on load. The defaults are Redis 7.0's
+// (hash-max-listpack-entries is 512 there, unlike the zset limit).
 struct EncodingLimits {
-  size_t hash_max_listpack_entries = 128, hash_max_listpack_value = 64;
+  size_t hash_max_listpack_entries = 512, hash_max_listpack_value = 64;
   size_t zset_max_listpack_entries = 128, zset_max_listpack_value = 64;
   size_t set_max_intset_entries = 512;
   // lists are always quicklist in 7.0
@@ -45,11 +46,13 @@ struct SaveOptions {
   std::string repl_id;      // aux repl-id and repl-offset, written only when repl_id is non-empty
   int64_t repl_offset = 0;
   int repl_stream_db = -1;  // aux repl-stream-db, written when >= 0
-  int64_t now_ms = 0;       // aux ctime (seconds)
+  int64_t now_ms = 0;       // aux ctime (written in seconds); 0 = read the system clock
   uint64_t used_mem = 0;    // aux used-mem
   int aof_base = 0;         // aux aof-base (1 when writing an AOF preamble)
   // list-max-listpack-size: how list elements are grouped into quicklist nodes (-1..-5 = 4..64 KB
-  // per node, N > 0 = N elements per node up to 8 KB).
+  // per node, N > 0 = N elements per node up to 8 KB), as RPUSH would have filled them. Like Redis
+  // 7.0.15, an element only gets a plain (container 1) node from 1 GB up; a large element below
+  // that sits alone in a packed node.
   int list_max_listpack_size = -2;
 };
 

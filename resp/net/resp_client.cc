@@ -1,5 +1,7 @@
 #include "resp/net/resp_client.h"
 
+#include <netinet/in.h>
+
 #include <cstring>
 #include <string>
 
@@ -156,6 +158,20 @@ void RespClient::OnData(const char* data, size_t n) {
     cb(&v, {});
   }
   if (state_ == State::kConnected) rbuf_.erase(0, off);
+}
+
+std::string RespClient::local_ip() const {
+  if (state_ != State::kConnected || link_ == nullptr) return {};
+  sockaddr_storage ss;
+  int len = sizeof(ss);
+  if (uv_tcp_getsockname(&link_->tcp, reinterpret_cast<sockaddr*>(&ss), &len) != 0) return {};
+  char ip[INET6_ADDRSTRLEN] = {0};
+  if (ss.ss_family == AF_INET) {
+    uv_ip4_name(reinterpret_cast<const sockaddr_in*>(&ss), ip, sizeof(ip));
+  } else if (ss.ss_family == AF_INET6) {
+    uv_ip6_name(reinterpret_cast<const sockaddr_in6*>(&ss), ip, sizeof(ip));
+  }
+  return ip;
 }
 
 bool RespClient::Send(const std::vector<std::string_view>& args, ReplyFn cb) {

@@ -41,6 +41,9 @@ class RespClient {
   void Stop();
   bool connected() const { return state_ == State::kConnected; }
   uint64_t reconnects() const { return connects_ > 0 ? connects_ - 1 : 0; }
+  // The local IP address of the connected socket ("" when not connected). Sentinel announces
+  // it in hello messages when no announce-ip is configured.
+  std::string local_ip() const;
 
   // Returns false (and does not call `cb`) when not connected.
   bool Send(const std::vector<std::string_view>& args, ReplyFn cb);

@@ -4,6 +4,7 @@ promotion, WAIT and min-replicas-to-write. Data sets are compared with DEBUG DIG
 computes exactly as Redis does (test_digest.py)."""
 import os
 import signal
+import threading
 import time
 
 import pytest
@@ -290,3 +291,75 @@ def test_replica_of_stock_master_diskless_and_disk(tmp_path):
         finally:
             replica.stop()
             master.stop()
+
+
+@pytest.mark.parametrize("target_kind", ["tandem", "stock"])
+def test_failover_command_loses_no_acknowledged_write(tmp_path, target_kind):
+    master = start("tandem", tmp_path, "master")
+    target = start(target_kind, tmp_path, "target")
+    try:
+        m = cli(master)
+        make_replica(target, master)
+        wait_link_up(target)
+        with pytest.raises(redis.ResponseError, match="FAILOVER target HOST and PORT is not a replica"):
+            m.execute_command("FAILOVER", "TO", th.HOST, "1")
+        with pytest.raises(redis.ResponseError, match="No failover in progress"):
+            m.execute_command("FAILOVER", "ABORT")
+        acked = []
+        stop = threading.Event()
+
+        def writer():
+            c = redis.Redis(host=th.HOST, port=master.port, socket_timeout=10)
+            i = 0
+            while not stop.is_set() and i < 100000:
+                try:
+                    c.set(f"w{i}", i)
+                    acked.append(f"w{i}")
+                except redis.exceptions.ReadOnlyError:
+                    break
+                except redis.ConnectionError:
+                    break
+                i += 1
+
+        t = threading.Thread(target=writer)
+        t.start()
+        time.sleep(0.3)
+        assert m.execute_command("FAILOVER", "TO", th.HOST, str(target.port), "TIMEOUT", "5000") == b"OK"
+        th.wait_for(lambda: info(master)["role"] == "slave" and
+                    info(master)["master_link_status"] == "up", timeout=15,
+                    message="old master never became a replica of the target")
+        stop.set()
+        t.join(15)
+        assert info(target)["role"] == "master"
+        assert info(master)["master_failover_state"] == "no-failover"
+        assert acked, "the writer never got a reply"
+        tc = cli(target)
+        missing = [k for k in acked if tc.get(k) is None]
+        assert not missing, f"{len(missing)} acknowledged writes missing on the new master"
+        wait_in_sync(target, [master])
+        assert info(target, "stats")["sync_full"] == 0  # the old master continued partially
+    finally:
+        target.stop()
+        master.stop()
+
+
+def test_failover_times_out_without_catching_up_and_aborts(tmp_path):
+    master = start("tandem", tmp_path, "master")
+    replica = start("tandem", tmp_path, "replica")
+    try:
+        m = cli(master)
+        make_replica(replica, master)
+        wait_link_up(replica)
+        os.kill(replica.proc.popen.pid, signal.SIGSTOP)
+        try:
+            m.set("x", "1")
+            assert m.execute_command("FAILOVER", "TIMEOUT", "300") == b"OK"
+            assert info(master)["master_failover_state"] == "waiting-for-sync"
+            th.wait_for(lambda: info(master)["master_failover_state"] == "no-failover", timeout=5)
+            assert info(master)["role"] == "master"
+            m.set("y", "2")  # writes flow again after the abort
+        finally:
+            os.kill(replica.proc.popen.pid, signal.SIGCONT)
+    finally:
+        replica.stop()
+        master.stop()

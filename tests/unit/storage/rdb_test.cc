@@ -320,8 +320,8 @@ TEST_CASE("listpack: encode/decode matches a model over random values") {
       case 4:
         return std::to_string(static_cast<int64_t>(rng()));
       case 5: {
-        static const char* kOdd[] = {"-0", "01", "+1", " 1", "1 ", "", "-",
-                                     "9223372036854775808", "-9223372036854775809"};
+        static const char* kOdd[] = {
+            "-0", "01", "+1", " 1", "1 ", "", "-", "9223372036854775808", "-9223372036854775809"};
         return kOdd[rng() % 9];
       }
       case 6: {
@@ -561,7 +561,7 @@ TEST_CASE("rdb: encodings on load follow the limits, as rdbLoadObject decides th
   CHECK(db.FindRaw("h:lp")->value.encoding == Encoding::kHashtable);  // 2 entries > 1
   CHECK(db.FindRaw("z:lp")->value.encoding == Encoding::kSkiplist);   // 4 entries > 2
   CHECK(db.FindRaw("set:int")->value.encoding == Encoding::kHashtable);
-  CHECK(Canon(back) != Canon(ks));  // encodings differ...
+  CHECK(Canon(back) != Canon(ks));                  // encodings differ...
   CHECK(DatasetDigest(back) == DatasetDigest(ks));  // ...content does not
 
   EncodingLimits loose;
@@ -574,7 +574,8 @@ TEST_CASE("rdb: encodings on load follow the limits, as rdbLoadObject decides th
   CHECK(back2.db(0).FindRaw("h:ht")->value.encoding == Encoding::kListpack);  // HASH fits
 
   // A HASH (type 4) with a value longer than hash-max-listpack-value becomes a hash table.
-  const std::string body = std::string("\x04", 1) + Str("h") + Len(1) + Str("f") + Str(std::string(65, 'v'));
+  const std::string body =
+      std::string("\x04", 1) + Str("h") + Len(1) + Str("f") + Str(std::string(65, 'v'));
   Keyspace k3 = NewKeyspace();
   REQUIRE(Load(HandFile(body), k3, LoadOptions{}).has_value());
   CHECK(k3.db(0).FindRaw("h")->value.encoding == Encoding::kHashtable);
@@ -682,7 +683,8 @@ TEST_CASE("rdb: huge lengths are refused before allocating") {
     const char* name;
     std::string body;
   };
-  const std::string huge = std::string("\x81", 1) + std::string("\x7f\xff\xff\xff\xff\xff\xff\xff", 8);
+  const std::string huge =
+      std::string("\x81", 1) + std::string("\x7f\xff\xff\xff\xff\xff\xff\xff", 8);
   std::vector<Case> cases = {
       {"string length", std::string("\x00", 1) + Str("k") + huge},
       {"list count", std::string("\x01", 1) + Str("k") + huge},
@@ -692,8 +694,8 @@ TEST_CASE("rdb: huge lengths are refused before allocating") {
       {"quicklist nodes", std::string("\x12", 1) + Str("k") + huge},
       {"key length", std::string("\x00", 1) + huge},
       {"lzf lengths", std::string("\x00", 1) + Str("k") + std::string("\xc3\x02", 2) + huge + "ab"},
-      {"lzf ratio", std::string("\x00", 1) + Str("k") + std::string("\xc3\x02", 2) +
-                        Len(1'000'000) + "ab"},
+      {"lzf ratio",
+       std::string("\x00", 1) + Str("k") + std::string("\xc3\x02", 2) + Len(1'000'000) + "ab"},
   };
   for (const auto& c : cases) {
     CAPTURE(c.name);
@@ -708,14 +710,14 @@ TEST_CASE("rdb: duplicates inside a set, hash or zset are load errors") {
   std::vector<std::pair<const char*, std::string>> cases = {
       {"set", std::string("\x02", 1) + Str("k") + Len(2) + Str("a") + Str("a")},
       {"intset-ish set", std::string("\x02", 1) + Str("k") + Len(2) + Str("1") + Str("1")},
-      {"hash", std::string("\x04", 1) + Str("k") + Len(2) + Str("f") + Str("1") + Str("f") +
-                   Str("2")},
+      {"hash",
+       std::string("\x04", 1) + Str("k") + Len(2) + Str("f") + Str("1") + Str("f") + Str("2")},
       {"zset_2", std::string("\x05", 1) + Str("k") + Len(2) + Str("m") + std::string(8, '\0') +
                      Str("m") + std::string(8, '\0')},
-      {"hash listpack", std::string("\x10", 1) + Str("k") +
-                            Str(EncodeListpack({"f", "1", "f", "2"}))},
-      {"zset listpack", std::string("\x11", 1) + Str("k") +
-                            Str(EncodeListpack({"m", "1", "m", "2"}))},
+      {"hash listpack",
+       std::string("\x10", 1) + Str("k") + Str(EncodeListpack({"f", "1", "f", "2"}))},
+      {"zset listpack",
+       std::string("\x11", 1) + Str("k") + Str(EncodeListpack({"m", "1", "m", "2"}))},
   };
   for (const auto& [name, body] : cases) {
     CAPTURE(name);
@@ -742,8 +744,8 @@ TEST_CASE("rdb: streams, modules and functions give clear errors; empty keys are
   CHECK(fn.error().what == "functions are not supported");
   auto empty_fn = Load(HandFile(std::string("\xf5", 1) + Str("")), ks, LoadOptions{});
   CHECK(empty_fn.has_value());
-  auto empty = Load(HandFile(std::string("\x02", 1) + Str("e") + Len(0) +
-                             std::string("\x00", 1) + Str("k") + Str("v")),
+  auto empty = Load(HandFile(std::string("\x02", 1) + Str("e") + Len(0) + std::string("\x00", 1) +
+                             Str("k") + Str("v")),
                     ks, LoadOptions{});
   REQUIRE(empty.has_value());
   CHECK(empty->empty_skipped == 1);

@@ -1,0 +1,566 @@
+"""tandem-deploy: topology files, rendered configs and units, and a whole cluster on loopback.
+
+Binaries: TANDEM_DEPLOY (tandem-deploy; skip if unset, fail if unset under CI), TANDEM_SERVER
+(tandem-server), TANDEM_SENTINEL (tandem-sentinel; stock /usr/bin/redis-sentinel when unset).
+The cluster tests use 127.0.0.11-13 on ports picked free (never 6389/26389, which other suites
+may be using at the same time), and stop only the processes `up` started, by PID.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Dict, List, Optional
+
+import pytest
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+
+import tandem_harness as th  # noqa: E402
+
+ROOT = Path(__file__).resolve().parents[2]
+EXAMPLE = ROOT / "deploy" / "topology.example.toml"
+LOCAL = ROOT / "deploy" / "topology.local.toml"
+STOCK_SERVER = "/usr/bin/redis-server"
+STOCK_SENTINEL = "/usr/bin/redis-sentinel"
+HOSTS = ["console", "app1", "app2"]
+ADDRS = ["127.0.0.11", "127.0.0.12", "127.0.0.13"]
+
+
+# --------------------------------------------------------------------------
+# Binaries and helpers
+# --------------------------------------------------------------------------
+
+def _require(env: str, what: str) -> str:
+    path = os.environ.get(env, "").strip()
+    if not path:
+        msg = f"{env} is not set (path to {what})"
+        if th.in_ci():
+            pytest.fail(msg + " and CI is set", pytrace=False)
+        pytest.skip(msg)
+    if not (os.path.isfile(path) and os.access(path, os.X_OK)):
+        pytest.fail(f"{env}={path!r} is not an executable file", pytrace=False)
+    return path
+
+
+@pytest.fixture
+def deploy() -> str:
+    return _require("TANDEM_DEPLOY", "tandem-deploy")
+
+
+@pytest.fixture
+def server() -> str:
+    return _require("TANDEM_SERVER", "tandem-server")
+
+
+def sentinel_binary() -> str:
+    path = os.environ.get("TANDEM_SENTINEL", "").strip()
+    return path if path and os.access(path, os.X_OK) else STOCK_SENTINEL
+
+
+def run(argv: List[str], timeout: float = 30, **kw) -> subprocess.CompletedProcess:
+    return subprocess.run([str(a) for a in argv], capture_output=True, text=True,
+                          timeout=timeout, stdin=subprocess.DEVNULL, **kw)
+
+
+def render(deploy: str, topology: Path, out: Path, host: Optional[str] = None,
+           extra: List[str] = ()) -> Path:
+    argv = [deploy, "render", "--topology", topology, "--out", out] + list(extra)
+    if host:
+        argv += ["--host", host]
+    r = run(argv)
+    assert r.returncode == 0, r.stderr
+    return out
+
+
+def directives(text: str) -> List[List[str]]:
+    """Lines of a rendered config as [name, rest...], comments dropped."""
+    out = []
+    for line in text.splitlines():
+        line = line.strip()
+        if line and not line.startswith("#"):
+            out.append(line.split(None, 1) + ([""] if " " not in line else []))
+    return out
+
+
+def names(text: str) -> List[str]:
+    return [d[0] for d in directives(text)]
+
+
+def localize(text: str, tmp: Path) -> str:
+    """Point the production paths of a rendered config into `tmp` (which then holds them)."""
+    for p in ("/etc/redis-cluster", "/var/log/redis-cluster", "/var/lib/redis-cluster",
+              "/var/run/redis-cluster"):
+        d = tmp / p.strip("/").replace("/", "_")
+        d.mkdir(parents=True, exist_ok=True)
+        text = text.replace(p, str(d))
+    return text
+
+
+def free_common_port(addrs: List[str], avoid: set) -> int:
+    """A port free on every address of `addrs` (bounded number of tries)."""
+    for _ in range(200):
+        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+            s.bind((addrs[0], 0))
+            port = s.getsockname()[1]
+        if port in avoid or port > 65535 - 1:
+            continue
+        ok = True
+        for a in addrs:
+            with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+                s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+                try:
+                    s.bind((a, port))
+                except OSError:
+                    ok = False
+                    break
+        if ok:
+            return port
+    raise RuntimeError("no port free on all of " + ", ".join(addrs))
+
+
+# --------------------------------------------------------------------------
+# Topology files
+# --------------------------------------------------------------------------
+
+@pytest.mark.parametrize("topology", [EXAMPLE, LOCAL], ids=["example", "local"])
+def test_example_topologies_are_valid(deploy, topology):
+    r = run([deploy, "check", "--topology", topology])
+    assert r.returncode == 0, r.stderr
+    assert "redis-dev-cluster, 3 hosts, master console, quorum 2" in r.stdout
+
+
+GOOD = """\
+[cluster]
+name = "redis-dev-cluster"
+master = "console"
+quorum = 2
+
+[[hosts]]
+name = "console"
+address = "127.0.0.11"
+
+[[hosts]]
+name = "app1"
+address = "127.0.0.12"
+
+[[hosts]]
+name = "app2"
+address = "127.0.0.13"
+"""
+
+# (topology text, line, key, fragment of the message)
+BAD = {
+    "syntax": (GOOD.replace('quorum = 2', 'quorum = = 2'), 4, "syntax error", ""),
+    "unknown_key": (GOOD.replace('quorum = 2', 'quorum = 2\nquorom = 2'), 5, "cluster.quorom",
+                    "unknown key"),
+    "wrong_type": (GOOD.replace('quorum = 2', 'quorum = "2"'), 4, "cluster.quorum",
+                   "must be an integer"),
+    "quorum_too_big": (GOOD.replace('quorum = 2', 'quorum = 4'), 4, "cluster.quorum",
+                       "more than the 3 Sentinels"),
+    "master_not_a_host": (GOOD.replace('master = "console"', 'master = "db1"'), 3,
+                          "cluster.master", "not the name of a [[hosts]] entry"),
+    "managed_key": (GOOD + '\n[server]\nreplicaof = "10.0.0.1 6389"\n', 19,
+                    "server.replicaof", "is set by [cluster] master"),
+    "duplicate_host": (GOOD.replace('name = "app2"', 'name = "app1"'), 15, "hosts.app1.name",
+                       "duplicate host name"),
+    "bad_port": (GOOD.replace('quorum = 2', 'quorum = 2\nport = 70000'), 5, "cluster.port",
+                 "between 1 and 65535"),
+    "relative_path": (GOOD + '\n[paths]\ndata = "var/lib"\n', 19, "paths.data",
+                      "absolute path"),
+    "bad_local_address": (GOOD.replace('address = "127.0.0.13"',
+                                       'address = "10.0.0.3"\nlocal_address = "10.0.0.3"'),
+                          17, "hosts.app2.local_address", "loopback"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(BAD))
+def test_invalid_topology_names_file_line_and_key(deploy, tmp_path, case):
+    text, line, key, fragment = BAD[case]
+    f = tmp_path / "bad.toml"
+    f.write_text(text)
+    for cmd in (["check"], ["render", "--out", tmp_path / "out"], ["status"]):
+        r = run([deploy] + cmd + ["--topology", f])
+        assert r.returncode == 2, (cmd, r.stdout, r.stderr)
+        err = r.stderr.strip()
+        assert re.match(rf"tandem-deploy: {re.escape(str(f))}:{line}:\d+: ", err), err
+        assert key in err and fragment in err, err
+    assert not (tmp_path / "out").exists()
+
+
+def test_missing_topology_file(deploy, tmp_path):
+    r = run([deploy, "check", "--topology", tmp_path / "nope.toml"])
+    assert r.returncode == 2 and "nope.toml: cannot open" in r.stderr
+
+
+# --------------------------------------------------------------------------
+# Rendering
+# --------------------------------------------------------------------------
+
+def test_render_example_roles_and_sentinel(deploy, tmp_path):
+    out = render(deploy, EXAMPLE, tmp_path / "all")
+    addresses = {"console": "10.0.2.104", "app1": "10.0.2.71",
+                 "app2": "dev.backend-app2-internal.example.com"}
+    for host in HOSTS:
+        d = out / host
+        assert sorted(os.listdir(d)) == ["redis-cluster.conf", "redis-cluster.service",
+                                         "redis-sentinel.service", "sentinel.conf"]
+        conf = (d / "redis-cluster.conf").read_text()
+        dirs = dict((n, rest) for n, rest in directives(conf) if n != "client-output-buffer-limit")
+        assert dirs["port"] == "6389"
+        assert dirs["daemonize"] == "no" and dirs["supervised"] == "systemd"
+        assert dirs["dir"] == "/var/lib/redis-cluster"
+        assert dirs["logfile"] == "/var/log/redis-cluster/redis-cluster.log"
+        assert dirs["pidfile"] == "/var/run/redis-cluster/redis-cluster.pid"
+        # The users' settings of master.conf are kept.
+        for k, v in [("appendonly", "yes"), ("appendfsync", "everysec"), ("bind", "0.0.0.0"),
+                     ("protected-mode", "yes"), ("slave-priority", "100"), ("hz", "10"),
+                     ("notify-keyspace-events", '""'), ("auto-aof-rewrite-min-size", "64mb")]:
+            assert dirs[k] == v, (host, k)
+        assert conf.count("client-output-buffer-limit ") == 3
+        replicaof = [rest for n, rest in directives(conf) if n in ("replicaof", "slaveof")]
+        if host == "console":
+            assert replicaof == []
+        else:
+            assert replicaof == ["10.0.2.104 6389"]
+        assert "requirepass" not in names(conf) and "masterauth" not in names(conf)
+
+        sent = directives((d / "sentinel.conf").read_text())
+        lines = [" ".join(x).strip() for x in sent]
+        assert "sentinel monitor redis-dev-cluster 10.0.2.104 6389 2" in lines
+        assert "sentinel down-after-milliseconds redis-dev-cluster 6001" in lines
+        assert "sentinel failover-timeout redis-dev-cluster 60000" in lines
+        assert "sentinel parallel-syncs redis-dev-cluster 1" in lines
+        assert f"sentinel announce-ip {addresses[host]}" in lines
+        assert "port 26389" in lines
+        # monitor before the per-master settings, as Redis requires
+        mon = lines.index("sentinel monitor redis-dev-cluster 10.0.2.104 6389 2")
+        assert mon < lines.index("sentinel down-after-milliseconds redis-dev-cluster 6001")
+
+
+def test_render_one_host_and_unknown_host(deploy, tmp_path):
+    out = render(deploy, EXAMPLE, tmp_path / "console", host="console")
+    assert (out / "redis-cluster.conf").exists() and not (out / "console").exists()
+    r = run([deploy, "render", "--topology", EXAMPLE, "--host", "db9", "--out", tmp_path / "x"])
+    assert r.returncode == 2 and "no host 'db9'" in r.stderr and "console, app1, app2" in r.stderr
+
+
+def test_render_password_and_overrides(deploy, tmp_path):
+    topo = tmp_path / "pw.toml"
+    topo.write_text(GOOD.replace('quorum = 2', 'quorum = 2\nport = 7000') + """
+[auth]
+password = "s3cret pass"
+sentinel_password = "sent"
+
+[server]
+maxmemory = "100mb"
+appendonly = false
+replica-priority = 50
+save = ["3600 1", "300 100"]
+""" + '\n[hosts.server]\nslave-priority = 0\n')
+    out = render(deploy, topo, tmp_path / "out")
+    for host in HOSTS:
+        conf = (out / host / "redis-cluster.conf").read_text()
+        d = directives(conf)
+        flat = [" ".join(x).strip() for x in d]
+        assert 'requirepass "s3cret pass"' in flat and 'masterauth "s3cret pass"' in flat
+        assert "maxmemory 100mb" in flat and "appendonly no" in flat
+        assert flat.count("save 3600 1") == 1 and "save 300 100" in flat
+        prio = [x for x in flat if x.split()[0] in ("slave-priority", "replica-priority")]
+        assert prio == (["slave-priority 0"] if host == "app2" else ["replica-priority 50"])
+        assert "port 7000" in flat
+        if host != "console":
+            assert "replicaof 127.0.0.11 7000" in flat
+        assert (out / host / "redis-cluster.conf").stat().st_mode & 0o777 == 0o640
+        sent = (out / host / "sentinel.conf").read_text()
+        assert 'sentinel auth-pass redis-dev-cluster "s3cret pass"' in sent
+        assert "requirepass sent" in sent and "sentinel sentinel-pass sent" in sent
+        assert (out / host / "sentinel.conf").stat().st_mode & 0o777 == 0o640
+
+
+def test_units_have_required_settings(deploy, tmp_path):
+    out = render(deploy, EXAMPLE, tmp_path / "u", host="app1")
+    srv = (out / "redis-cluster.service").read_text()
+    sen = (out / "redis-sentinel.service").read_text()
+    for unit in (srv, sen):
+        for line in ["Type=notify", "User=redis", "Group=redis", "LimitNOFILE=65535",
+                     "RuntimeDirectory=redis-cluster", "NoNewPrivileges=yes",
+                     "ProtectSystem=strict", "ProtectHome=yes", "PrivateTmp=yes",
+                     "PrivateDevices=yes", "UMask=0007", "WantedBy=multi-user.target"]:
+            assert line in unit.splitlines(), line
+    assert "ExecStart=/usr/bin/tandem-server /etc/redis-cluster/redis-cluster.conf" in srv
+    assert "ExecStart=/usr/bin/tandem-sentinel /etc/redis-cluster/sentinel.conf" in sen
+    assert ("ReadWritePaths=/var/lib/redis-cluster /var/log/redis-cluster "
+            "/var/run/redis-cluster /etc/redis-cluster") in srv.splitlines()
+    assert ("ReadWritePaths=/var/log/redis-cluster /var/run/redis-cluster "
+            "/etc/redis-cluster") in sen.splitlines()
+
+
+def test_systemd_analyze_verify_every_unit(deploy, server, tmp_path):
+    tool = shutil.which("systemd-analyze")
+    if not tool:
+        pytest.skip("systemd-analyze is not installed on this machine")
+    # verify checks that ExecStart's binary exists: point the units at real ones.
+    out = render(deploy, EXAMPLE, tmp_path / "units",
+                 extra=["--server-binary", server, "--sentinel-binary", sentinel_binary()])
+    units = sorted(str(p) for p in out.glob("*/*.service"))
+    assert len(units) == 6
+    for u in units:
+        r = run([tool, "verify", u], timeout=60)
+        assert r.returncode == 0 and r.stderr.strip() == "", f"{u}:\n{r.stdout}{r.stderr}"
+
+
+# --------------------------------------------------------------------------
+# Rendered configs load in tandem and in stock Redis 7.0
+# --------------------------------------------------------------------------
+
+SERVERS = {"tandem": lambda: _require("TANDEM_SERVER", "tandem-server"),
+           "stock": lambda: STOCK_SERVER}
+
+
+@pytest.mark.parametrize("kind", sorted(SERVERS))
+@pytest.mark.parametrize("host", ["console", "app1"])
+def test_rendered_server_config_starts(deploy, tmp_path, kind, host):
+    binary = SERVERS[kind]()
+    out = render(deploy, EXAMPLE, tmp_path / "r", host=host)
+    conf = tmp_path / "redis-cluster.conf"
+    conf.write_text(localize((out / "redis-cluster.conf").read_text(), tmp_path))
+    port = th.free_port()
+    # Only what cannot hold on a test machine is overridden: loopback port, no systemd, and the
+    # replica's production master replaced by a dead loopback port.
+    args = [conf, "--port", port, "--bind", th.HOST, "--supervised", "no"]
+    if host != "console":
+        args += ["--replicaof", th.HOST, th.unused_port()]
+    proc = th.start_server(binary, args, cwd=str(tmp_path), logfile=str(tmp_path / "out.log"))
+    try:
+        with th.RawConn(th.HOST, port) as c:
+            role = c.command("INFO", "replication")
+            assert (b"role:master" in role) == (host == "console"), role
+            assert c.command("CONFIG", "GET", "appendonly") == [b"appendonly", b"yes"]
+    finally:
+        proc.stop()
+
+
+@pytest.mark.parametrize("kind", ["tandem", "stock"])
+@pytest.mark.parametrize("host", ["console", "app2"])
+def test_rendered_sentinel_config_starts(deploy, tmp_path, kind, host):
+    if kind == "tandem":
+        binary = os.environ.get("TANDEM_SENTINEL", "").strip()
+        if not binary:  # tandem-sentinel is optional in the build (TANDEM_WITH_SENTINEL)
+            pytest.skip("TANDEM_SENTINEL is not set (tandem-sentinel not built)")
+    else:
+        binary = STOCK_SENTINEL
+    out = render(deploy, EXAMPLE, tmp_path / "r", host=host)
+    text = localize((out / "sentinel.conf").read_text(), tmp_path)
+    # Monitor a dead loopback port instead of the production master (no traffic leaves the box).
+    dead = th.unused_port()
+    text = text.replace("redis-dev-cluster 10.0.2.104 6389 2", f"redis-dev-cluster 127.0.0.1 {dead} 2")
+    conf = tmp_path / "sentinel.conf"
+    conf.write_text(text)
+    port = th.free_port()
+    proc = th.start_server(binary, [conf, "--port", port, "--bind", th.HOST, "--supervised", "no"],
+                           cwd=str(tmp_path), logfile=str(tmp_path / "out.log"))
+    try:
+        with th.RawConn(th.HOST, port) as c:
+            addr = c.command("SENTINEL", "get-master-addr-by-name", "redis-dev-cluster")
+            assert addr == [b"127.0.0.1", str(dead).encode()]
+            m = c.command("SENTINEL", "master", "redis-dev-cluster")
+            m = dict(zip(m[::2], m[1::2])) if isinstance(m, list) else m
+            assert m[b"down-after-milliseconds"] == b"6001"
+            assert m[b"failover-timeout"] == b"60000"
+            assert m[b"parallel-syncs"] == b"1" and m[b"quorum"] == b"2"
+    finally:
+        proc.stop()
+
+
+# --------------------------------------------------------------------------
+# up / status / failover / down on 127.0.0.11-13
+# --------------------------------------------------------------------------
+
+class Cluster:
+    def __init__(self, deploy: str, run_dir: Path, port: int, sport: int):
+        self.deploy, self.run_dir, self.port, self.sport = deploy, run_dir, port, sport
+
+    def pids(self) -> Dict[str, int]:
+        out = {}
+        for host in HOSTS:
+            for name in ("redis-cluster", "redis-sentinel"):
+                p = self.run_dir / host / f"{name}.pid"
+                if p.exists() and p.read_text().strip():
+                    out[f"{host}/{name}"] = int(p.read_text().split()[0])
+        return out
+
+    def status(self, *extra) -> subprocess.CompletedProcess:
+        return run([self.deploy, "status", "--run-dir", self.run_dir] + list(extra), timeout=60)
+
+    def master(self) -> Optional[str]:
+        r = self.status("--master")
+        return r.stdout.strip() if r.returncode == 0 else None
+
+
+def alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return ") Z " not in f.read()
+    except OSError:
+        return False
+
+
+def cleanup(cluster: Cluster, pids: Dict[str, int]) -> None:
+    """`down`, then SIGKILL by PID whatever `up` started and is still there."""
+    run([cluster.deploy, "down", "--run-dir", cluster.run_dir], timeout=120)
+    for pid in pids.values():
+        if alive(pid):
+            cwd = os.readlink(f"/proc/{pid}/cwd")
+            if cwd.startswith(str(cluster.run_dir)):
+                os.kill(pid, signal.SIGKILL)
+
+
+def up_args(deploy: str, run_dir: Path, server: str, port: int, sport: int) -> List[str]:
+    return [deploy, "up", "--topology", LOCAL, "--run-dir", run_dir, "--base-port", port,
+            "--sentinel-port", sport, "--server-binary", server,
+            "--sentinel-binary", sentinel_binary(), "--timeout", "60"]
+
+
+@pytest.fixture
+def ports():
+    port = free_common_port(ADDRS, {6379, 26379, 6389, 26389})
+    sport = free_common_port(ADDRS, {6379, 26379, 6389, 26389, port})
+    return port, sport
+
+
+def test_up_status_failover_down(deploy, server, tmp_path, ports):
+    port, sport = ports
+    run_dir = tmp_path / "run"
+    cluster = Cluster(deploy, run_dir, port, sport)
+    started: Dict[str, int] = {}
+    try:
+        r = run(up_args(deploy, run_dir, server, port, sport) + ["--detach"], timeout=120)
+        started = cluster.pids()
+        assert r.returncode == 0, r.stdout + r.stderr
+        assert "healthy: master 127.0.0.11:%d" % port in r.stdout
+        assert f"redis-cli -h 127.0.0.11 -p {port}" in r.stdout
+        assert len(started) == 6 and all(alive(p) for p in started.values()), started
+
+        st = cluster.status()
+        assert st.returncode == 0, st.stdout + st.stderr
+        rows = {line.split()[0]: line.split() for line in st.stdout.splitlines()[2:5]}
+        assert rows["console"][2] == "master"
+        for h in ("app1", "app2"):
+            assert rows[h][2] == "replica" and rows[h][3] == f"127.0.0.11:{port}"
+            assert rows[h][4] == "up"
+        for h in HOSTS:
+            assert rows[h][8] == f"127.0.0.11:{port}" and rows[h][-1] == "OK"
+        assert cluster.master() == f"127.0.0.11 {port}"
+
+        # Every process binds its own host's address only.
+        for addr in ADDRS:
+            assert th.ping_raw(port, host=addr) and th.ping_raw(sport, host=addr)
+        with th.RawConn("127.0.0.11", port) as c:
+            assert c.command("SET", "k", "before-failover") == b"OK"
+
+        # kill -9 the master: the Sentinels promote a replica, visible in status.
+        os.kill(started["console/redis-cluster"], signal.SIGKILL)
+        new_master = th.wait_for(
+            lambda: (m := cluster.master()) and m != f"127.0.0.11 {port}" and m,
+            timeout=90, interval=0.5, message="Sentinels to name a new master")
+        host, p = new_master.split()
+        assert host in ("127.0.0.12", "127.0.0.13") and int(p) == port
+
+        def promoted():
+            st = cluster.status()
+            rows = {line.split()[0]: line.split() for line in st.stdout.splitlines()[2:5]}
+            new = HOSTS[ADDRS.index(host)]
+            return (rows[new][2] == "master" and rows["console"][2] == "down"
+                    and all(rows[h][8].startswith(f"{host}:{port}") for h in HOSTS)) and st
+        st = th.wait_for(promoted, timeout=60, interval=0.5, message="status to show the new master")
+        assert st.returncode == 1 and "UNHEALTHY" in st.stdout  # console is still down
+        with th.RawConn(host, port) as c:
+            assert c.command("GET", "k") == b"before-failover"
+            assert c.command("SET", "k", "after-failover") == b"OK"
+    finally:
+        started.update(cluster.pids())
+        r = run([deploy, "down", "--run-dir", run_dir], timeout=120)
+        leftover = {k: p for k, p in started.items() if alive(p)}
+        cleanup(cluster, started)
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert leftover == {}, leftover
+
+
+def test_up_foreground_stops_on_sigint(deploy, server, tmp_path, ports):
+    port, sport = ports
+    run_dir = tmp_path / "run"
+    cluster = Cluster(deploy, run_dir, port, sport)
+    log = open(tmp_path / "up.log", "w+")
+    proc = subprocess.Popen([str(a) for a in up_args(deploy, run_dir, server, port, sport)],
+                            stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                            start_new_session=True)
+    started: Dict[str, int] = {}
+    try:
+        th.wait_for(lambda: "Stop everything" in (tmp_path / "up.log").read_text()
+                    or proc.poll() is not None, timeout=90, interval=0.2,
+                    message="up to report a healthy cluster")
+        assert proc.poll() is None, (tmp_path / "up.log").read_text()
+        started = cluster.pids()
+        assert len(started) == 6
+        # A second `up` on the same run directory is refused.
+        r = run(up_args(deploy, run_dir, server, port, sport) + ["--detach"], timeout=30)
+        assert r.returncode == 1 and "is in use by tandem-deploy up" in r.stderr
+        assert cluster.status().returncode == 0
+
+        proc.send_signal(signal.SIGINT)
+        assert proc.wait(timeout=60) == 0, (tmp_path / "up.log").read_text()
+        th.wait_for(lambda: not any(alive(p) for p in started.values()), timeout=10,
+                    message="all six processes to exit")
+        assert not (run_dir / "deploy.pid").exists()
+        st = cluster.status("--timeout-ms", "200")
+        assert st.returncode == 1 and "down" in st.stdout
+    finally:
+        if proc.poll() is None:
+            os.kill(proc.pid, signal.SIGKILL)
+            proc.wait(timeout=10)
+        cleanup(cluster, started)
+        log.close()
+
+
+def test_up_refuses_busy_port(deploy, server, tmp_path, ports):
+    port, sport = ports
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.12", port))
+        s.listen(1)
+        r = run(up_args(deploy, tmp_path / "run", server, port, sport) + ["--detach"])
+    assert r.returncode == 1 and f"127.0.0.12:{port} is in use" in r.stderr
+    assert not (tmp_path / "run" / "console" / "redis-cluster.pid").exists()
+
+
+def test_down_on_empty_run_dir(deploy, tmp_path):
+    (tmp_path / "run" / "console").mkdir(parents=True)
+    # A stale pid file naming a process outside the run directory (this test) is left alone.
+    (tmp_path / "run" / "console" / "redis-cluster.pid").write_text(f"{os.getpid()}\n")
+    r = run([deploy, "down", "--run-dir", tmp_path / "run"])
+    assert r.returncode == 0 and "nothing of" in r.stdout
+
+
+def test_render_with_current_master_never_writes_replicaof_for_it(deploy, tmp_path):
+    # What a re-run against a live cluster does: the Sentinels say app1 is master now.
+    out = render(deploy, EXAMPLE, tmp_path / "live", extra=["--master", "10.0.2.71 6389"])
+    for host in HOSTS:
+        conf = (out / host / "redis-cluster.conf").read_text()
+        replicaof = [rest for n, rest in directives(conf) if n == "replicaof"]
+        assert replicaof == ([] if host == "app1" else ["10.0.2.71 6389"]), host
+        assert "sentinel monitor redis-dev-cluster 10.0.2.71 6389 2" in \
+            (out / host / "sentinel.conf").read_text()
+    r = run([deploy, "render", "--topology", EXAMPLE, "--out", tmp_path / "x",
+             "--master", "10.9.9.9"])
+    assert r.returncode == 2 and "not a host of" in r.stderr

@@ -1,0 +1,166 @@
+"""tandem-sentinel next to stock redis-sentinel 7.0.15: two tandem Sentinels and one stock
+Sentinel discover each other, agree on ODOWN and fail over together; and tandem's replies to the
+client-facing commands have the same fields, in the same order, as stock's."""
+
+import time
+
+import pytest
+
+import sentinel_harness as sh
+import tandem_harness as th
+
+pytestmark = pytest.mark.skipif(not sh.tandem_sentinel_binary(),
+                                reason="TANDEM_SENTINEL is not set")
+
+
+def _shape(value):
+    """The structure of a reply with the values blanked: field names of flat field/value
+    arrays are kept, everything else becomes its type."""
+    if isinstance(value, list):
+        if len(value) % 2 == 0 and value and all(isinstance(k, bytes) for k in value[::2]) \
+                and all(not isinstance(v, list) for v in value[1::2]):
+            return ("fields", tuple(value[::2]))
+        return ("array", tuple(_shape(v) for v in value))
+    if isinstance(value, th.RespError):
+        return ("error", value.message.split(b" ")[0])
+    return type(value).__name__
+
+
+def _info_keys(text: bytes):
+    keys = []
+    for line in text.decode().split("\r\n"):
+        if not line:
+            continue
+        if line.startswith("#"):
+            keys.append(line)
+        else:
+            keys.append(line.split(":", 1)[0])
+    return keys
+
+
+COMPARED = [
+    ("SENTINEL", "MASTERS"),
+    ("SENTINEL", "MASTER", sh.MASTER_NAME),
+    ("SENTINEL", "SLAVES", sh.MASTER_NAME),
+    ("SENTINEL", "REPLICAS", sh.MASTER_NAME),
+    ("SENTINEL", "SENTINELS", sh.MASTER_NAME),
+    ("SENTINEL", "GET-MASTER-ADDR-BY-NAME", sh.MASTER_NAME),
+    ("SENTINEL", "GET-MASTER-ADDR-BY-NAME", "nope"),
+    ("SENTINEL", "MASTER", "nope"),
+    ("SENTINEL", "MASTER"),
+    ("SENTINEL", "NOPE"),
+    ("SENTINEL", "IS-MASTER-DOWN-BY-ADDR", "127.0.0.11", "x", "0", "*"),
+    ("SENTINEL", "CKQUORUM", sh.MASTER_NAME),
+    ("SENTINEL", "CONFIG", "GET", "*"),
+    ("SENTINEL", "DEBUG"),
+    ("ROLE",),
+    ("PING",),
+    ("GET", "x"),
+    ("PUBLISH", "foo", "bar"),
+    ("AUTH", "x"),
+]
+
+
+def test_reply_formats_match_stock(tmp_path):
+    with sh.Topology(str(tmp_path), sentinel_kinds=("tandem", "tandem", "stock")) as topo:
+        topo.wait_discovery()
+        tandem, stock = topo.sentinels[0], topo.sentinels[2]
+        for proto in (2, 3):
+            rt = th.RawConn(host=tandem.host, port=tandem.port, timeout=5)
+            rs = th.RawConn(host=stock.host, port=stock.port, timeout=5)
+            try:
+                if proto == 3:
+                    assert _shape(rt.command("HELLO", "3")) == _shape(rs.command("HELLO", "3"))
+                for cmd in COMPARED:
+                    a, b = rt.command(*cmd), rs.command(*cmd)
+                    if isinstance(a, dict):
+                        assert list(a) == list(b), cmd
+                        continue
+                    if isinstance(a, th.RespError):
+                        assert isinstance(b, th.RespError), cmd
+                        assert a.message == b.message, cmd
+                        continue
+                    assert _shape(a) == _shape(b), cmd
+                for sections in ((), ("sentinel",), ("server",), ("all",), ("clients", "cpu")):
+                    a = rt.command("INFO", *sections)
+                    b = rs.command("INFO", *sections)
+                    ka, kb = _info_keys(bytes(a)), _info_keys(bytes(b))
+                    if "server" in sections or not sections or "all" in sections:
+                        # redis_build_id etc. exist in both; values differ.
+                        pass
+                    assert ka == kb, (sections, set(ka) ^ set(kb))
+            finally:
+                rt.close()
+                rs.close()
+
+
+def test_mixed_quorum_fails_over(tmp_path):
+    with sh.Topology(str(tmp_path), sentinel_kinds=("tandem", "tandem", "stock")) as topo:
+        topo.wait_discovery()
+        old = (topo.master.host, topo.master.port)
+        t_kill = time.monotonic()
+        topo.master.kill()
+        topo.wait_event_everywhere("+sdown", f"master {sh.MASTER_NAME}", timeout=20,
+                                   after=t_kill)
+        topo.wait_event_everywhere("+odown", "#quorum", timeout=20, after=t_kill)
+        switch = topo.wait_event_everywhere("+switch-master",
+                                            f"{sh.MASTER_NAME} {old[0]} {old[1]}", timeout=45,
+                                            after=t_kill)
+        new = switch[0][2].split()[3:5]
+        assert all(e[2].split()[3:5] == new for e in switch)
+        leader = [i for i, r in enumerate(topo.recorders) if r.find("+elected-leader", "",
+                                                                    t_kill)]
+        print("leader(s):", [topo.sentinels[i].kind for i in leader])
+        for s in topo.sentinels:
+            assert s.client().execute_command("SENTINEL", "GET-MASTER-ADDR-BY-NAME",
+                                              sh.MASTER_NAME) == new
+        # Event payloads have the same shape on tandem and stock Sentinels.
+        tandem_rec, stock_rec = topo.recorders[0], topo.recorders[2]
+        for ch in ("+sdown", "+odown", "+new-epoch", "+switch-master", "+vote-for-leader",
+                   "+slave", "+sentinel", "+config-update-from", "+failover-end"):
+            a, b = tandem_rec.find(ch), stock_rec.find(ch)
+            if a and b:
+                ta, tb = a[2].split(), b[2].split()
+                assert len(ta) == len(tb), (ch, a[2], b[2])
+                assert [t for t in ta if not t[0].isdigit()][:1] == \
+                    [t for t in tb if not t[0].isdigit()][:1], (ch, a[2], b[2])
+        newnode = next(n for n in topo.servers if [n.host, str(n.port)] == new)
+        sh.wait_for(lambda: newnode.client().info("replication")["role"] == "master",
+                    timeout=10, message="new master has role:master")
+
+
+def _timeline(topo):
+    topo.wait_discovery()
+    old = (topo.master.host, topo.master.port)
+    t_kill = time.monotonic()
+    topo.master.kill()
+    switch = topo.wait_event_everywhere("+switch-master", f"{sh.MASTER_NAME} {old[0]}",
+                                        timeout=45, after=t_kill)
+
+    def earliest(channel, contains=""):
+        times = [e[0] for e in (r.find(channel, contains, t_kill) for r in topo.recorders) if e]
+        assert times, channel
+        return min(times)
+    sdown = (earliest("+sdown", f"master {sh.MASTER_NAME}"),)
+    odown = (earliest("+odown", "#quorum"),)
+    elected = (earliest("+elected-leader", sh.MASTER_NAME),)
+    return {
+        "sdown": round(sdown[0] - t_kill, 3),
+        "odown": round(odown[0] - t_kill, 3),
+        "elected-leader": round(elected[0] - t_kill, 3),
+        "switch-master(first)": round(min(e[0] for e in switch) - t_kill, 3),
+        "switch-master(all)": round(max(e[0] for e in switch) - t_kill, 3),
+    }
+
+
+def test_failover_timeline_tandem_vs_stock(tmp_path):
+    """Same settings (down-after 1000 ms, failover-timeout 10000 ms), all-tandem vs all-stock
+    Sentinels; prints both timelines (run with -s to see them)."""
+    results = {}
+    for kind in ("tandem", "stock"):
+        with sh.Topology(str(tmp_path / kind), sentinel_kinds=(kind,) * 3) as topo:
+            results[kind] = _timeline(topo)
+    print("\nfailover timeline, seconds after kill -9 of the master:")
+    for kind, tl in results.items():
+        print(f"  {kind:6s} {tl}")
+    assert results["tandem"]["switch-master(all)"] < 20
