@@ -14,6 +14,7 @@
 
 #include "config/log.h"
 #include "server/server.h"
+#include "storage/file_io.h"
 #include "storage/rdb.h"
 
 namespace tandem::server {
@@ -321,7 +322,7 @@ bool Aof::WriteBuffer() {
   off_t before = ::lseek(fd_, 0, SEEK_END);
   size_t done = 0;
   while (done < buf_.size()) {
-    ssize_t n = ::write(fd_, buf_.data() + done, buf_.size() - done);
+    ssize_t n = storage::Io().Write(fd_, buf_.data() + done, buf_.size() - done);
     if (n < 0 && errno == EINTR) continue;
     if (n <= 0) {
       write_errno_ = n < 0 ? errno : ENOSPC;
@@ -362,7 +363,7 @@ void Aof::BeforeSleep() {
     return;
   }
   if (policy == AppendFsync::kAlways) {
-    if (::fdatasync(fd_) != 0) {
+    if (storage::Io().Fdatasync(fd_) != 0) {
       LogMessage(Level::kWarning,
                  fmt::format("Can't persist AOF for fsync error when the AOF fsync policy is "
                              "'always': {}. Exiting...",
@@ -390,7 +391,7 @@ void Aof::FsyncThread() {
     if (fsync_fd_ < 0 && stop_) return;
     int fd = fsync_fd_;
     lock.unlock();
-    int rc = ::fdatasync(fd);
+    int rc = storage::Io().Fdatasync(fd);
     int e = rc == 0 ? 0 : errno;
     ::close(fd);
     lock.lock();
@@ -528,8 +529,16 @@ void Aof::Cron(int64_t now_ms) {
     }
   }
   if (!enabled()) return;
-  // A failed write is retried from the cron too, so the error clears once the disk recovers.
-  if (write_failed_) WriteBuffer();
+  // A failed write or fsync is retried from the cron, so the error clears itself once the disk
+  // recovers: pending bytes are written again; with nothing pending, an fsync must succeed.
+  if (write_failed_) {
+    if (!buf_.empty()) {
+      WriteBuffer();
+    } else if (storage::Io().Fdatasync(fd_) == 0) {
+      LogMessage(Level::kWarning, "AOF write error looks solved, Redis can write again.");
+      write_failed_ = false;
+    }
+  }
   if (server_.config().appendfsync == AppendFsync::kEverysec && unsynced_ &&
       now_ms - last_fsync_ms_ >= 1000) {
     FsyncInBackground();

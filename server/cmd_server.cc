@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <chrono>
 #include <climits>
 #include <cmath>
@@ -18,6 +19,7 @@
 #include "server/errors.h"
 #include "server/server.h"
 #include "storage/digest.h"
+#include "storage/file_io.h"
 
 namespace tandem::server {
 
@@ -454,6 +456,28 @@ void CmdDebug(CommandContext& ctx) {
     if (!ParseDouble(ctx.args[2], secs)) return ctx.Error(err::kNotFloat);
     secs = std::clamp(secs, 0.0, 1e9);
     std::this_thread::sleep_for(std::chrono::microseconds(static_cast<int64_t>(secs * 1e6)));
+    return ctx.reply().Ok();
+  }
+  if (EqualsIgnoreCase(sub, "tandem-disk-fault") && argc == 4) {
+    // Test hook (tandem only, behind enable-debug-command like every DEBUG subcommand): make the
+    // disk seam (storage/file_io.h) fail writes or fsyncs with ENOSPC / EIO, or clear it (OK).
+    storage::IoOp op;
+    if (EqualsIgnoreCase(ctx.args[2], "write")) {
+      op = storage::IoOp::kWrite;
+    } else if (EqualsIgnoreCase(ctx.args[2], "fsync")) {
+      op = storage::IoOp::kFsync;
+    } else {
+      return ctx.Error(err::kSyntax);
+    }
+    int e = 0;
+    if (EqualsIgnoreCase(ctx.args[3], "enospc")) {
+      e = ENOSPC;
+    } else if (EqualsIgnoreCase(ctx.args[3], "eio")) {
+      e = EIO;
+    } else if (!EqualsIgnoreCase(ctx.args[3], "ok")) {
+      return ctx.Error(err::kSyntax);
+    }
+    storage::Io().InjectFault(op, e);
     return ctx.reply().Ok();
   }
   if (EqualsIgnoreCase(sub, "set-active-expire") && argc == 3) {

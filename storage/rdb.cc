@@ -15,6 +15,7 @@
 #include <optional>
 
 #include "storage/crc64.h"
+#include "storage/file_io.h"
 #include "storage/hash.h"
 #include "storage/list.h"
 #include "storage/lzf.h"
@@ -1225,7 +1226,7 @@ std::string ListpackScoreString(double score) {
 
 bool FileSink::WriteAll(const char* p, size_t n) {
   while (n > 0) {
-    const ssize_t w = ::write(fd_, p, n);
+    const ssize_t w = Io().Write(fd_, p, n);
     if (w < 0) {
       if (errno == EINTR) continue;
       errno_ = errno;
@@ -1335,7 +1336,7 @@ std::expected<void, std::string> SaveToFile(Keyspace& ks, const SaveOptions& opt
     return fail(sink.error() != 0 ? saved.error() + ": " + ErrnoText(sink.error()) : saved.error());
   }
   if (!sink.Flush()) return fail("Write error saving DB on disk: " + ErrnoText(sink.error()));
-  if (::fsync(fd) != 0) return fail("fsync of " + tmp + " failed: " + ErrnoText(errno));
+  if (Io().Fsync(fd) != 0) return fail("fsync of " + tmp + " failed: " + ErrnoText(errno));
   if (::close(fd) != 0) {
     ::unlink(tmp.c_str());
     return std::unexpected("close of " + tmp + " failed: " + ErrnoText(errno));

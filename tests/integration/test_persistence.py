@@ -343,3 +343,82 @@ def test_dump_restore_payloads_interchange(tmp_path):
     finally:
         ours.stop()
         theirs.stop()
+
+
+FAULTS = [("write", "ENOSPC"), ("write", "EIO"), ("fsync", "EIO"), ("fsync", "ENOSPC")]
+
+
+@pytest.mark.parametrize("policy", ["always", "everysec", "no"])
+@pytest.mark.parametrize("op,err", FAULTS)
+def test_disk_fault_refuses_writes_keeps_reads_and_recovers(tmp_path, policy, op, err):
+    """A write or fsync error: -MISCONF for writes, reads keep working, the error clears itself
+    when the disk recovers, and nothing acknowledged is lost. With appendfsync always the server
+    exits instead, as Redis does: the reply would acknowledge data that is not on disk."""
+    d = str(tmp_path / "disk")
+    port = th.free_port()
+    args = ["--appendonly", "yes", "--appendfsync", policy]
+    s = start_in("tandem", d, args, port=port)
+    acked = []
+    try:
+        c = cli(s)
+        c.set("a", "1")
+        acked.append("a")
+        c.execute_command("DEBUG", "TANDEM-DISK-FAULT", op, err)
+        if policy == "always":
+            with pytest.raises((redis.ConnectionError, redis.ResponseError)):
+                c.set("b", "2")
+            s.proc.popen.wait(10)
+            assert s.proc.popen.returncode not in (None, 0)
+            assert "Exiting" in s.proc.log_text()
+        elif op == "fsync" and policy == "no":
+            c.set("b", "2")  # appendfsync no never fsyncs: nothing to fail
+            acked.append("b")
+        else:
+            if op == "write":
+                c.set("b", "2")  # executed; its bytes wait in the buffer for the disk
+                acked.append("b")
+            else:
+                c.set("b", "2")
+                acked.append("b")
+            th.wait_for(lambda: c.info("persistence")["aof_last_write_status"] == "err",
+                        timeout=5, message="the fault was not noticed")
+            with pytest.raises(redis.ResponseError, match="MISCONF Errors writing to the AOF file"):
+                c.set("c", "3")
+            assert c.get("a") == b"1"  # reads keep working
+            c.execute_command("DEBUG", "TANDEM-DISK-FAULT", op, "OK")
+            th.wait_for(lambda: c.info("persistence")["aof_last_write_status"] == "ok",
+                        timeout=5, message="the error did not clear after the disk recovered")
+            c.set("d", "4")
+            acked.append("d")
+    finally:
+        if s.proc.popen.poll() is None:
+            os.kill(s.proc.popen.pid, signal.SIGKILL)  # no final flush: what is on disk counts
+            s.proc.popen.wait(5)
+    s = start_in("tandem", d, args, port=port)
+    try:
+        c = cli(s)
+        assert [k for k in acked if c.get(k) is None] == []
+        assert c.get("c") is None
+    finally:
+        s.stop()
+
+
+def test_failed_bgsave_refuses_writes_until_a_save_succeeds(tmp_path):
+    s = start_in("tandem", str(tmp_path / "bg"), ["--save", "3600", "1"])
+    try:
+        c = cli(s)
+        c.set("a", "1")
+        c.execute_command("DEBUG", "TANDEM-DISK-FAULT", "write", "ENOSPC")
+        c.bgsave()
+        th.wait_for(lambda: c.info("persistence")["rdb_bgsave_in_progress"] == 0, timeout=10)
+        assert c.info("persistence")["rdb_last_bgsave_status"] == "err"
+        with pytest.raises(redis.ResponseError, match="MISCONF Redis is configured to save RDB"):
+            c.set("b", "2")
+        assert c.get("a") == b"1"
+        c.execute_command("DEBUG", "TANDEM-DISK-FAULT", "write", "OK")
+        c.bgsave()
+        th.wait_for(lambda: c.info("persistence")["rdb_bgsave_in_progress"] == 0 and
+                    c.info("persistence")["rdb_last_bgsave_status"] == "ok", timeout=10)
+        c.set("b", "2")
+    finally:
+        s.stop()

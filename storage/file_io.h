@@ -1,0 +1,35 @@
+// The seam between persistence code and the disk. Every write(2) and fsync of the AOF and of RDB
+// snapshots goes through Io(), so tests can make the disk fail (ENOSPC, EIO) on demand and check
+// that the server refuses writes, keeps serving reads, and recovers when the disk does.
+//
+// Faults are process-wide and sticky until cleared; they apply to the calls made after they are
+// set (a forked BGSAVE child inherits them).
+#pragma once
+
+#include <sys/types.h>
+
+#include <atomic>
+#include <cstddef>
+
+namespace tandem::storage {
+
+enum class IoOp { kWrite, kFsync };
+
+class FileIo {
+ public:
+  ssize_t Write(int fd, const void* buf, size_t n);
+  int Fsync(int fd);      // fsync(2)
+  int Fdatasync(int fd);  // fdatasync(2)
+
+  // 0 clears the fault; otherwise the op fails with this errno.
+  void InjectFault(IoOp op, int err);
+  int fault(IoOp op) const { return op == IoOp::kWrite ? write_errno_ : fsync_errno_; }
+
+ private:
+  std::atomic<int> write_errno_{0};  // read by the AOF fsync thread too
+  std::atomic<int> fsync_errno_{0};
+};
+
+FileIo& Io();
+
+}  // namespace tandem::storage
