@@ -131,7 +131,9 @@ std::expected<void, std::string> Persistence::BgSave() { return Fork(false); }
 
 std::expected<void, std::string> Persistence::BgSaveForReplication() { return Fork(true); }
 
-std::expected<void, std::string> Persistence::Fork(bool for_replication) {
+std::expected<void, std::string> Persistence::BgSaveToPipe(int fd) { return Fork(true, fd); }
+
+std::expected<void, std::string> Persistence::Fork(bool for_replication, int pipe_fd) {
   if (child_running()) return std::unexpected("Background save already in progress");
   if (server_.aof().rewrite_in_progress()) {
     return std::unexpected("Background append only file rewriting in progress");
@@ -148,6 +150,12 @@ std::expected<void, std::string> Persistence::Fork(bool for_replication) {
     // Child: write the snapshot of the memory it inherited and leave without running any
     // destructor or loop callback of the parent's.
     config::SetLogRole('C');
+    if (pipe_fd >= 0) {
+      storage::rdb::FileSink sink(pipe_fd);
+      auto r = storage::rdb::Save(server_.keyspace(), opt, sink);
+      bool ok = r.has_value() && sink.Flush();
+      ::_exit(ok ? 0 : 1);
+    }
     auto r = storage::rdb::SaveToFile(server_.keyspace(), opt, path);
     if (!r) {
       LogMessage(Level::kWarning, fmt::format("Failed saving the DB: {}", r.error()));
@@ -156,8 +164,10 @@ std::expected<void, std::string> Persistence::Fork(bool for_replication) {
     LogMessage(Level::kNotice, "DB saved on disk");
     ::_exit(0);
   }
+  if (pipe_fd >= 0) ::close(pipe_fd);  // the child holds the write end
   child_pid_ = pid;
   child_for_replication_ = for_replication;
+  child_to_pipe_ = pipe_fd >= 0;
   child_start_ms_ = storage::SystemClockMs();
   dirty_at_fork_ = server_.dirty();
   LogMessage(Level::kNotice, fmt::format("Background saving started by pid {}", pid));
@@ -180,13 +190,22 @@ void Persistence::Cron(int64_t now_ms) {
       bool ok = WIFEXITED(status) && WEXITSTATUS(status) == 0;
       child_pid_ = -1;
       last_bgsave_secs_ = (now_ms - child_start_ms_) / 1000;
-      if (ok) {
+      if (ok && child_to_pipe_) {
+        LogMessage(Level::kNotice, "Background RDB transfer terminated with success");
+      } else if (ok) {
         LogMessage(Level::kNotice, "Background saving terminated with success");
         lastsave_s_ = now_ms / 1000;
         server_.reset_dirty(dirty_at_fork_);
         ++rdb_saves;
       } else {
         LogMessage(Level::kWarning, "Background saving error");
+      }
+      if (child_to_pipe_) {
+        // A diskless transfer: the stream itself tells the replicas when it ends; only a failed
+        // child matters here. The dataset on disk did not change.
+        child_to_pipe_ = false;
+        server_.replication().OnDisklessChildDone(ok);
+        return;
       }
       last_bgsave_ok_ = ok;
       // Replicas waiting for a snapshot use whichever one just finished.

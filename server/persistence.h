@@ -33,6 +33,9 @@ class Persistence {
   std::expected<void, std::string> BgSave();
   // BGSAVE whose result replicas wait for (also tells Replication when it is done).
   std::expected<void, std::string> BgSaveForReplication();
+  // Diskless sync: the child writes the RDB into `fd` (a pipe's write end, closed here after the
+  // fork) instead of a file.
+  std::expected<void, std::string> BgSaveToPipe(int fd);
   bool child_running() const { return child_pid_ > 0; }
   // Reaps the child; runs save points.
   void Cron(int64_t now_ms);
@@ -51,12 +54,13 @@ class Persistence {
   uint64_t last_load_expired = 0;
 
  private:
-  std::expected<void, std::string> Fork(bool for_replication);
+  std::expected<void, std::string> Fork(bool for_replication, int pipe_fd = -1);
   std::string SaveNow();
 
   Server& server_;
   pid_t child_pid_ = -1;
   bool child_for_replication_ = false;
+  bool child_to_pipe_ = false;
   int64_t child_start_ms_ = 0;
   uint64_t dirty_at_fork_ = 0;
   int64_t lastsave_s_ = 0;

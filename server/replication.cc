@@ -129,6 +129,7 @@ void Replication::Start() {
 
 void Replication::Stop() {
   CancelHandshake();
+  if (diskless_fd_ >= 0) EndDisklessTransfer(false);
   for (ReplicaInfo& r : replicas_) {
     if (r.bulk_fd >= 0) ::close(r.bulk_fd);
     r.bulk_fd = -1;
@@ -254,6 +255,7 @@ void Replication::Replconf(CommandContext& ctx) {
       int64_t off = 0;
       if (!storage::StringToInt64(val, off)) return;
       if (ReplicaInfo* r = FindReplica(c.id())) {
+        if (r->state == ReplicaState::kWaitAck) PutOnline(*r, c);
         if (opt == "ack") {
           if (off > r->ack_offset) r->ack_offset = off;
           r->ack_time_ms = ctx.now_ms;
@@ -403,6 +405,128 @@ void Replication::OnBgsaveDone(bool ok, const std::string& rdb_path) {
                fmt::format("Synchronization with replica {} started: sending {} bytes of RDB",
                            c->conn().peer(), st.st_size));
     SendBulkChunks(r, *c);
+  }
+}
+
+bool Replication::StartDiskless(int64_t now_ms) {
+  const ServerConfig& cfg = server_.config();
+  int waiting = 0;
+  for (const ReplicaInfo& r : replicas_) {
+    waiting += (r.state == ReplicaState::kWaitBgsave && !r.in_bgsave) ? 1 : 0;
+  }
+  if (diskless_wait_since_ms_ == 0) diskless_wait_since_ms_ = now_ms;
+  const bool enough =
+      cfg.repl_diskless_sync_max_replicas > 0 && waiting >= cfg.repl_diskless_sync_max_replicas;
+  if (!enough && now_ms - diskless_wait_since_ms_ <
+                     static_cast<int64_t>(cfg.repl_diskless_sync_delay) * 1000) {
+    return false;
+  }
+  diskless_wait_since_ms_ = 0;
+  int fds[2];
+  if (::pipe2(fds, O_CLOEXEC) != 0) {
+    LogMessage(Level::kWarning,
+               fmt::format("Can't create the pipe for a diskless sync: {}", strerror(errno)));
+    return false;
+  }
+  ::fcntl(fds[0], F_SETFL, ::fcntl(fds[0], F_GETFL) | O_NONBLOCK);
+  const int64_t at = master_repl_offset_;
+  auto started = server_.persistence().BgSaveToPipe(fds[1]);
+  if (!started) {
+    ::close(fds[0]);
+    ::close(fds[1]);
+    LogMessage(Level::kWarning, fmt::format("BGSAVE for replication failed: {}", started.error()));
+    return false;
+  }
+  diskless_fd_ = fds[0];
+  diskless_mark_ = RandomHex40();
+  for (ReplicaInfo& r : replicas_) {
+    if (r.state != ReplicaState::kWaitBgsave || r.in_bgsave) continue;
+    Client* c = server_.FindClient(r.client_id);
+    if (c == nullptr) continue;
+    r.in_bgsave = true;
+    r.diskless = true;
+    r.psync_offset = at;
+    r.pending.clear();
+    r.state = ReplicaState::kSendBulk;
+    c->conn().output() +=
+        fmt::format("+FULLRESYNC {} {}\r\n$EOF:{}\r\n", replid_, at, diskless_mark_);
+    server_.MarkPendingWrite(*c);
+    LogMessage(Level::kNotice,
+               fmt::format("Starting BGSAVE for SYNC with target: replicas sockets (replica {})",
+                           c->conn().peer()));
+  }
+  stream_db_ = -1;
+  diskless_poll_ = new uv_poll_t;
+  uv_poll_init(server_.loop(), diskless_poll_, diskless_fd_);
+  diskless_poll_->data = this;
+  uv_poll_start(diskless_poll_, UV_READABLE, [](uv_poll_t* h, int, int) {
+    static_cast<Replication*>(h->data)->OnPipeReadable();
+  });
+  return true;
+}
+
+// Forwards what the child wrote to every replica of this transfer. When one of them has more
+// than 8 MB queued the poll stops until BeforeSleep sees it drained (the child then blocks on
+// the full pipe, so memory stays bounded).
+void Replication::OnPipeReadable() {
+  constexpr size_t kQueued = 8 << 20;
+  char buf[64 * 1024];
+  for (int i = 0; i < 16; ++i) {
+    ssize_t n = ::read(diskless_fd_, buf, sizeof(buf));
+    if (n < 0 && (errno == EAGAIN || errno == EINTR)) return;
+    if (n <= 0) {
+      EndDisklessTransfer(n == 0);
+      return;
+    }
+    bool full = false;
+    for (ReplicaInfo& r : replicas_) {
+      if (!r.diskless || r.state != ReplicaState::kSendBulk) continue;
+      Client* c = server_.FindClient(r.client_id);
+      if (c == nullptr) continue;
+      c->conn().output().append(buf, static_cast<size_t>(n));
+      c->conn().Flush();
+      full = full || c->conn().pending_output() > kQueued;
+    }
+    if (full) {
+      uv_poll_stop(diskless_poll_);
+      return;
+    }
+  }
+}
+
+void Replication::EndDisklessTransfer(bool ok) {
+  if (diskless_poll_ != nullptr) {
+    uv_poll_stop(diskless_poll_);
+    uv_close(reinterpret_cast<uv_handle_t*>(diskless_poll_),
+             [](uv_handle_t* h) { delete reinterpret_cast<uv_poll_t*>(h); });
+    diskless_poll_ = nullptr;
+  }
+  if (diskless_fd_ >= 0) ::close(diskless_fd_);
+  diskless_fd_ = -1;
+  for (ReplicaInfo& r : replicas_) {
+    if (!r.diskless || r.state != ReplicaState::kSendBulk) continue;
+    Client* c = server_.FindClient(r.client_id);
+    if (c == nullptr) continue;
+    if (!ok) {
+      LogMessage(Level::kWarning, "Diskless rdb transfer failed, closing the replica link");
+      server_.KillClient(*c);
+      continue;
+    }
+    c->conn().output() += diskless_mark_;
+    server_.MarkPendingWrite(*c);
+    r.state = ReplicaState::kWaitAck;
+    r.diskless = false;
+    LogMessage(Level::kNotice,
+               fmt::format("Streamed RDB transfer with replica {} succeeded (socket). Waiting "
+                           "for REPLCONF ACK from replica to enable streaming",
+                           c->conn().peer()));
+  }
+}
+
+void Replication::OnDisklessChildDone(bool ok) {
+  if (!ok) {
+    LogMessage(Level::kWarning, "Diskless RDB child failed");
+    EndDisklessTransfer(false);
   }
 }
 
@@ -1308,8 +1432,13 @@ void Replication::Cron(int64_t now_ms) {
       c->conn().Close();
     }
   }
-  // Start the BGSAVE waiting replicas need.
-  if (WantsBgsave() && !server_.persistence().child_running()) {
+  // Start the BGSAVE waiting replicas need: streamed through a pipe with repl-diskless-sync,
+  // after repl-diskless-sync-delay seconds to gather more replicas, else through the RDB file.
+  if (WantsBgsave() && !server_.persistence().child_running() && cfg.repl_diskless_sync &&
+      !server_.aof().rewrite_in_progress()) {
+    StartDiskless(now_ms);
+  } else if (WantsBgsave() && !server_.persistence().child_running() &&
+             !server_.aof().rewrite_in_progress()) {
     int64_t at = master_repl_offset_;
     auto started = server_.persistence().BgSaveForReplication();
     if (started) {
@@ -1349,9 +1478,22 @@ void Replication::Cron(int64_t now_ms) {
 }
 
 void Replication::BeforeSleep() {
+  bool drained = true;
   for (ReplicaInfo& r : replicas_) {
     if (r.state != ReplicaState::kSendBulk) continue;
-    if (Client* c = server_.FindClient(r.client_id)) SendBulkChunks(r, *c);
+    Client* c = server_.FindClient(r.client_id);
+    if (c == nullptr) continue;
+    if (r.diskless) {
+      drained = drained && c->conn().pending_output() < (1 << 20);
+    } else {
+      SendBulkChunks(r, *c);
+    }
+  }
+  if (diskless_poll_ != nullptr && drained &&
+      !uv_is_active(reinterpret_cast<uv_handle_t*>(diskless_poll_))) {
+    uv_poll_start(diskless_poll_, UV_READABLE, [](uv_poll_t* h, int, int) {
+      static_cast<Replication*>(h->data)->OnPipeReadable();
+    });
   }
   // WAIT: ask every replica for its offset once per iteration that has waiters.
   if (getack_pending_) {
@@ -1416,9 +1558,9 @@ void Replication::AppendInfo(std::string& out, int64_t now_ms) const {
   }
   int i = 0;
   for (const ReplicaInfo& r : replicas_) {
-    const char* st = r.state == ReplicaState::kOnline     ? "online"
-                     : r.state == ReplicaState::kSendBulk ? "send_bulk"
-                                                          : "wait_bgsave";
+    const char* st = r.state == ReplicaState::kOnline       ? "online"
+                     : r.state == ReplicaState::kWaitBgsave ? "wait_bgsave"
+                                                            : "send_bulk";
     out += fmt::format("slave{}:ip={},port={},state={},offset={},lag={}\r\n", i++, r.ip,
                        r.listening_port, st, r.ack_offset, (now_ms - r.ack_time_ms) / 1000);
   }

@@ -100,6 +100,8 @@ class Replication : public net::ConnectionHandler {
   void OnBgsaveDone(bool ok, const std::string& rdb_path);
   // A BGSAVE is wanted by waiting replicas and none is running.
   bool WantsBgsave() const;
+  // The diskless child exited (`ok` false: the transfer failed).
+  void OnDisklessChildDone(bool ok);
 
   // ---- replica side ----
   // REPLICAOF host port (config or command). Keeps the dataset; the link is (re)started.
@@ -129,7 +131,9 @@ class Replication : public net::ConnectionHandler {
 
  private:
   // ---- master side state per replica ----
-  enum class ReplicaState { kWaitBgsave, kSendBulk, kOnline };
+  // kWaitAck: a diskless transfer ended; the stream starts once the replica ACKs (it cannot
+  // tell the end of an EOF-marked payload from stream bytes that follow it in the same read).
+  enum class ReplicaState { kWaitBgsave, kSendBulk, kWaitAck, kOnline };
   struct ReplicaInfo {
     uint64_t client_id = 0;
     ReplicaState state = ReplicaState::kWaitBgsave;
@@ -144,12 +148,20 @@ class Replication : public net::ConnectionHandler {
     bool capa_eof = false;
     bool capa_psync2 = false;
     bool in_bgsave = false;  // the running BGSAVE includes this replica
+    bool diskless = false;   // fed from the pipe of a diskless child
   };
   ReplicaInfo* FindReplica(uint64_t client_id);
   ReplicaInfo& ReplicaFor(Client& c);
   void StartPartial(Client& c, ReplicaInfo& r, int64_t from, bool psync2);
   void SendBulkChunks(ReplicaInfo& r, Client& c);
   void PutOnline(ReplicaInfo& r, Client& c);
+  bool StartDiskless(int64_t now_ms);
+  void OnPipeReadable();
+  void EndDisklessTransfer(bool ok);
+  int diskless_fd_ = -1;  // read end of the child's pipe
+  uv_poll_t* diskless_poll_ = nullptr;
+  std::string diskless_mark_;           // the 40-byte EOF mark
+  int64_t diskless_wait_since_ms_ = 0;  // first replica waiting (repl-diskless-sync-delay)
   void DropReplica(uint64_t client_id);
   void DisconnectReplicas();
   void ServeWaiters(int64_t now_ms, bool timeouts);

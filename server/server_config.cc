@@ -779,13 +779,10 @@ void RegisterServerOptions(Schema& s, ServerConfig& c) {
   // Subsystems that arrive with later issues: the options are accepted and kept (CONFIG GET,
   // REWRITE) but nothing acts on them yet, and the server says so once at start.
   static constexpr std::string_view kLaterIssues[] = {
-      // The AOF base is always written as an RDB (aof-use-rdb-preamble yes), fsync is not
-      // suspended during a rewrite, and a master always syncs replicas through a disk RDB.
+      // The AOF base is always written as an RDB (aof-use-rdb-preamble yes) and fsync is not
+      // suspended during a rewrite.
       "no-appendfsync-on-rewrite",
       "aof-use-rdb-preamble",
-      "repl-diskless-sync",
-      "repl-diskless-sync-delay",
-      "repl-diskless-sync-max-replicas",
   };
   for (std::string_view name : kLaterIssues) s.SetNotActedOn(name, true);
 }

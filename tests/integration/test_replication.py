@@ -363,3 +363,27 @@ def test_failover_times_out_without_catching_up_and_aborts(tmp_path):
     finally:
         replica.stop()
         master.stop()
+
+
+@pytest.mark.parametrize("replica_kinds", [("tandem", "stock")])
+def test_diskless_sync_from_tandem_master(tmp_path, replica_kinds):
+    master = start("tandem", tmp_path, "master",
+                   ["--repl-diskless-sync", "yes", "--repl-diskless-sync-delay", "1"])
+    replicas = [start(k, tmp_path, f"replica{i}") for i, k in enumerate(replica_kinds)]
+    try:
+        m = cli(master)
+        m.execute_command("DEBUG", "POPULATE", "20000", "key", "100")
+        m.zadd("z", {f"m{i}": i for i in range(500)})
+        for r in replicas:
+            make_replica(r, master)  # both within the delay: one transfer feeds both
+        for r in replicas:
+            wait_link_up(r, timeout=20)
+        for i in range(100):
+            m.rpush("after", i)
+        wait_in_sync(master, replicas)
+        assert info(master, "stats")["sync_full"] == 2
+        assert "replicas sockets" in master.proc.log_text(200000)
+        assert not os.path.exists(os.path.join(master.dir, "dump.rdb"))
+    finally:
+        for s in replicas + [master]:
+            s.stop()
