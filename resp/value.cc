@@ -158,14 +158,21 @@ DecodeResult Decode(std::string_view input, Value& out, size_t& consumed, std::s
   return r;
 }
 
-void EncodeCommand(const std::vector<std::string_view>& args, std::string& out) {
-  out += '*';
-  out += std::to_string(args.size());
-  out += "\r\n";
-  for (std::string_view a : args) {
-    out += '$';
-    out += std::to_string(a.size());
+void EncodeCommand(std::span<const std::string_view> args, std::string& out) {
+  // On the write path of every propagated command (AOF, replication): no temporaries.
+  char num[24];
+  auto header = [&](char prefix, size_t n) {
+    out += prefix;
+    auto r = std::to_chars(num, num + sizeof(num), n);
+    out.append(num, r.ptr);
     out += "\r\n";
+  };
+  size_t total = 16;
+  for (std::string_view a : args) total += a.size() + 16;
+  out.reserve(out.size() + total);
+  header('*', args.size());
+  for (std::string_view a : args) {
+    header('$', a.size());
     out.append(a);
     out += "\r\n";
   }

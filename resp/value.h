@@ -5,6 +5,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -55,7 +56,7 @@ DecodeResult Decode(std::string_view input, Value& out, size_t& consumed, std::s
                     const DecoderLimits& limits = {});
 
 // Encodes a command as a RESP2 multibulk of bulk strings.
-void EncodeCommand(const std::vector<std::string_view>& args, std::string& out);
+void EncodeCommand(std::span<const std::string_view> args, std::string& out);
 
 }  // namespace tandem::resp
 

@@ -13,6 +13,7 @@
 #include <sstream>
 
 #include "config/log.h"
+#include "resp/value.h"
 #include "server/server.h"
 #include "storage/file_io.h"
 #include "storage/rdb.h"
@@ -44,15 +45,6 @@ void FsyncDir(const std::string& dir) {
   if (fd >= 0) {
     (void)::fsync(fd);
     ::close(fd);
-  }
-}
-
-void AppendResp(std::string& out, std::span<const std::string_view> argv) {
-  out += fmt::format("*{}\r\n", argv.size());
-  for (std::string_view a : argv) {
-    out += fmt::format("${}\r\n", a.size());
-    out.append(a);
-    out += "\r\n";
   }
 }
 
@@ -309,10 +301,10 @@ void Aof::Feed(int db, std::span<const std::string_view> argv) {
   if (db != cur_db_) {
     std::string dbs = std::to_string(db);
     std::string_view sel[] = {"SELECT", dbs};
-    AppendResp(buf_, sel);
+    resp::EncodeCommand(sel, buf_);
     cur_db_ = db;
   }
-  AppendResp(buf_, argv);
+  resp::EncodeCommand(argv, buf_);
 }
 
 // Writes the whole buffer or nothing: a partial write is cut off again so the file never ends

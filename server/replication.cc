@@ -14,6 +14,7 @@
 #include "config/args.h"
 #include "config/log.h"
 #include "resp/reply_builder.h"
+#include "resp/value.h"
 #include "server/arg_cursor.h"
 #include "server/persistence.h"
 #include "server/server.h"
@@ -36,12 +37,7 @@ std::string RandomHex40() {
 
 // The RESP form of a command, as it travels in the stream.
 void AppendCommand(std::string& out, std::span<const std::string_view> argv) {
-  out += fmt::format("*{}\r\n", argv.size());
-  for (std::string_view a : argv) {
-    out += fmt::format("${}\r\n", a.size());
-    out.append(a);
-    out += "\r\n";
-  }
+  resp::EncodeCommand(argv, out);
 }
 
 constexpr size_t kBulkChunk = 1 << 20;  // RDB bytes queued per replica per loop iteration
