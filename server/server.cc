@@ -299,6 +299,7 @@ std::string Server::Start() {
   sigint_.data = this;
   uv_signal_start(&sigint_, on_signal, SIGINT);
   replication_.Start();
+  fence_.Start();
   return {};
 }
 
@@ -327,6 +328,7 @@ void Server::Shutdown(std::string_view reason) {
   config::LogMessage(config::Level::kVerbose, fmt::format("Shutdown reason: {}", reason));
   if (listener_) listener_->Close();
   replication_.Stop();
+  fence_.Stop();
   aof_.FlushForShutdown();
   // Replies already produced (e.g. to other clients) still leave before we stop.
   BeforeSleep();
@@ -588,8 +590,8 @@ void Server::Dispatch(Client& client, std::span<const std::string_view> args) {
                  ((cmd->flags & kCmdDenyOom) ||
                   (cmd->name == "exec" && client.in_multi && QueuedDenyOom(client)))) {
         reject("OOM command not allowed when used memory > 'maxmemory'.", cmd);
-      } else if (is_replica() && config_.replica_read_only && (cmd->flags & kCmdWrite) &&
-                 !(client.flags & kClientMaster)) {
+      } else if ((is_replica() || fence_.active()) && config_.replica_read_only &&
+                 (cmd->flags & kCmdWrite) && !(client.flags & kClientMaster)) {
         reject("READONLY You can't write against a read only replica.", cmd);
       } else if ((cmd->flags & kCmdWrite) && !(client.flags & kClientMaster) && !is_replica() &&
                  persistence_.WritesRefused()) {
@@ -1125,8 +1127,8 @@ void Server::ExecTransaction(Client& c) {
     std::vector<std::string_view> argv(q.args.begin(), q.args.end());
     // Checks that can change between queueing and EXEC (a replica, a pubsub context) are
     // applied again; everything else was checked when the command was queued.
-    if (is_replica() && config_.replica_read_only && (q.cmd->flags & kCmdWrite) &&
-        !(c.flags & kClientMaster)) {
+    if ((is_replica() || fence_.active()) && config_.replica_read_only &&
+        (q.cmd->flags & kCmdWrite) && !(c.flags & kClientMaster)) {
       c.reply().Error("READONLY You can't write against a read only replica.");
       ++stats_.total_error_replies;
       ++stats_.errorstats["READONLY"];

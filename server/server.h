@@ -28,6 +28,7 @@
 #include "server/aof.h"
 #include "server/client.h"
 #include "server/command.h"
+#include "server/fence.h"
 #include "server/persistence.h"
 #include "server/replication.h"
 #include "server/server_config.h"
@@ -330,6 +331,7 @@ class Server : public net::ConnectionHandler {
   Replication replication_{*this};
   Persistence persistence_{*this};
   Aof aof_{*this};
+  Fence fence_{*this};
   bool loading_ = false;
   Client* loader_ = nullptr;
 };

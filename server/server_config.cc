@@ -767,6 +767,23 @@ void RegisterServerOptions(Schema& s, ServerConfig& c) {
 
   // ---- directives that are not options ----
   c.renamed_commands.clear();
+  c.fence_master_name.clear();
+  c.fence_sentinels.clear();
+  s.AddDirective("sentinel-fence", 2, 64, [&c](Args args) -> Result {
+    c.fence_master_name = args[0];
+    c.fence_sentinels.clear();
+    for (size_t i = 1; i < args.size(); ++i) {
+      const std::string& a = args[i];
+      size_t colon = a.rfind(':');
+      char* end = nullptr;
+      long port = colon == std::string::npos ? -1 : std::strtol(a.c_str() + colon + 1, &end, 10);
+      if (colon == std::string::npos || colon == 0 || port <= 0 || port > 65535 || *end != '\0') {
+        return std::unexpected("sentinel-fence: expected <master-name> <host:port> ...");
+      }
+      c.fence_sentinels.emplace_back(a.substr(0, colon), static_cast<int>(port));
+    }
+    return {};
+  });
   s.AddDirective("rename-command", 2, 2, [&c](Args args) -> Result {
     c.renamed_commands.emplace_back(args[0], args[1]);
     return {};

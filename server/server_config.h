@@ -157,6 +157,10 @@ struct ServerConfig {
   AclPubsubDefault acl_pubsub_default;
   // rename-command FROM TO (TO empty = removed), in file order; applied by the server.
   std::vector<std::pair<std::string, std::string>> renamed_commands;
+  // tandem extension: `sentinel-fence <master-name> <host:port> ...`. A node that starts as a
+  // master asks these Sentinels who the master is before it accepts a write.
+  std::string fence_master_name;
+  std::vector<std::pair<std::string, int>> fence_sentinels;
   // ---- clients / memory ----
   unsigned maxclients;
   unsigned long long maxmemory;
