@@ -161,7 +161,15 @@ def rps(port, extra=()):
     raise RuntimeError(f"no figure in {out.stdout!r}")
 
 
+def cpu_seconds(pid):
+    """utime + stime of a process, from /proc (robust to other load on the machine)."""
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def bench_set_2repl(binary, base):
+    """(requests per second, master CPU microseconds per request)."""
     m = Srv(binary, os.path.join(base, "m"))
     rs = [Srv(binary, os.path.join(base, f"r{i}")) for i in range(2)]
     try:
@@ -169,7 +177,9 @@ def bench_set_2repl(binary, base):
             cmd(r.port, "REPLICAOF", HOST, m.port)
         for r in rs:
             wait(lambda r=r: info_field(r.port, "replication", "master_link_status") == "up")
-        return rps(m.port)
+        c0 = cpu_seconds(m.p.pid)
+        rate = rps(m.port)
+        return rate, (cpu_seconds(m.p.pid) - c0) * 1e6 / 1000000
     finally:
         for s in rs + [m]:
             s.stop()
@@ -205,8 +215,9 @@ def main():
                     bench_aof_load(binary, os.path.join(base, "aof"), a.keys))
                 results[name].setdefault("full_sync_s", []).append(
                     bench_full_sync(binary, os.path.join(base, "sync"), a.keys))
-                results[name].setdefault("set_P16_2replicas_rps", []).append(
-                    bench_set_2repl(binary, os.path.join(base, "repl")))
+                rate, cpu = bench_set_2repl(binary, os.path.join(base, "repl"))
+                results[name].setdefault("set_P16_2replicas_rps", []).append(rate)
+                results[name].setdefault("set_P16_2replicas_master_cpu_us_per_req", []).append(cpu)
                 results[name].setdefault("set_P16_aof_everysec_rps", []).append(
                     bench_set_aof(binary, os.path.join(base, "aofset")))
             finally:
@@ -217,11 +228,11 @@ def main():
     for w in results["tandem"]:
         t = statistics.median(results["tandem"][w])
         r = statistics.median(results["redis"][w])
-        # Times: redis/tandem (higher is better for tandem); rates: tandem/redis.
-        ratio = r / t if w.endswith("_s") else t / r
+        # Times and CPU: redis/tandem (higher is better for tandem); rates: tandem/redis.
+        ratio = r / t if (w.endswith("_s") or "cpu" in w) else t / r
         table[w] = {"tandem": t, "redis": r, "ratio": ratio,
                     "tandem_all": results["tandem"][w], "redis_all": results["redis"][w]}
-        unit = "s" if w.endswith("_s") else "req/s"
+        unit = "s" if w.endswith("_s") else ("us" if "cpu" in w else "req/s")
         print(f"{w:28} {t:>10.2f}{unit:>2} {r:>10.2f}{unit:>2} {ratio:>11.2f}x")
     if a.json:
         with open(a.json, "w") as f:
