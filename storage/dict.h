@@ -145,6 +145,17 @@ class Dict {
   }
 
   // Shrinks the table when it is less than 10% full (called from cron, like htNeedsResize).
+  // Sizes an empty table for `n` entries at once (RDB RESIZEDB, dictExpand): a load of N keys then
+  // never rehashes. Does nothing once the table holds entries.
+  void Reserve(size_t n) {
+    if (t_[0].used != 0 || rehashing() || n == 0) return;
+    if (t_[0].size != 0) {
+      FreeTable(t_[0].buckets, t_[0].size * sizeof(Node*));
+      t_[0] = Table{};
+    }
+    Resize(n);
+  }
+
   void ShrinkIfSparse() {
     if (rehashing() || t_[0].size <= kInitialSize) return;
     if (t_[0].used * 100 / t_[0].size >= 10) return;

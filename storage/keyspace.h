@@ -84,6 +84,8 @@ class Db {
   }
 
   bool RehashStep(int n) { return dict_.RehashStep(n); }
+  // Pre-sizes an empty db for `n` keys (RDB RESIZEDB).
+  void Reserve(size_t n) { dict_.Reserve(n); }
   void ShrinkIfSparse() { dict_.ShrinkIfSparse(); }
   size_t bucket_count() const { return dict_.bucket_count(); }
 

@@ -1438,7 +1438,11 @@ std::expected<LoadResult, LoadError> Load(std::string_view data, Keyspace& ks,
       uint64_t a = 0;
       uint64_t b = 0;
       if (!r.Len(&a) || !r.Len(&b)) return std::unexpected(r.error());
-      continue;  // a sizing hint only
+      // A sizing hint: an empty db gets its final table at once, so loading N keys never
+      // rehashes (bounded, since the count is untrusted input).
+      // Every key takes at least 3 bytes of the file (type, key length, value length).
+      db->Reserve(static_cast<size_t>(std::min<uint64_t>(a, r.remaining() / 3)));
+      continue;
     }
     if (type == kOpAux) {
       if (!r.String(&aux_key) || !r.String(&aux_val)) return std::unexpected(r.error());

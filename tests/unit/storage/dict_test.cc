@@ -7,6 +7,8 @@
 #include <string>
 #include <vector>
 
+#include "storage/keyspace.h"
+
 namespace {
 struct Node {
   Node* next = nullptr;
@@ -87,4 +89,19 @@ TEST_CASE("dict: random returns members and shrink keeps content") {
   CHECK(d.size() == 1);
   CHECK(d.Find("r0") == &nodes[0]);
   CHECK(d.Random(rng) == &nodes[0]);
+}
+
+TEST_CASE("dict: Reserve sizes an empty table once, so filling it never rehashes") {
+  tandem::storage::Keyspace ks(1, [] { return int64_t{0}; });
+  tandem::storage::Db& db = ks.db(0);
+  db.Reserve(10000);
+  const size_t buckets = db.bucket_count();
+  CHECK(buckets >= 10000);
+  for (int i = 0; i < 10000; ++i) {
+    db.Add("k" + std::to_string(i), tandem::storage::Value::String("v"));
+  }
+  CHECK(db.bucket_count() == buckets);  // no growth, no rehash
+  CHECK(db.size() == 10000);
+  db.Reserve(1);  // ignored once the table holds entries
+  CHECK(db.bucket_count() == buckets);
 }
