@@ -82,7 +82,9 @@ std::string Persistence::LoadRdbForReplication(const std::string& path) {
   opt.limits = LimitsFrom(server_.config());
   opt.now_ms = storage::SystemClockMs();
   opt.drop_expired = false;  // the master sends DEL for what expires
+  server_.set_mute_new_key_events(true);
   auto res = storage::rdb::LoadFile(path, server_.keyspace(), opt);
+  server_.set_mute_new_key_events(false);
   if (!res) return fmt::format("{} at offset {}", res.error().what, res.error().offset);
   last_load_keys = res->keys;
   last_load_expired = res->expired_skipped;

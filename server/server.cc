@@ -211,6 +211,10 @@ std::expected<void, std::string> Server::Relisten(std::string_view error) {
 void Server::InstallConfigHooks() {
   schema_.SetApply("port", [this] { return Relisten("Unable to listen on this port"); });
   schema_.SetApply("bind", [this] { return Relisten("Failed to bind to specified addresses."); });
+  schema_.SetApply("notify-keyspace-events", [this]() -> std::expected<void, std::string> {
+    InstallNewKeyHook();
+    return {};
+  });
   schema_.SetApply("appendonly", [this]() -> std::expected<void, std::string> {
     if (!config_.appendonly) {
       aof_.Disable();
@@ -259,6 +263,8 @@ std::string Server::Start() {
   if (listen_opts_.port > 0) ports_.push_back(listen_opts_.port);
   InstallConfigHooks();
   startup_memory_ = UsedMemory();
+  // notify-keyspace-events n: every key created (dbAdd's "new" event).
+  if (config_.notify_keyspace_events & kNotifyNew) InstallNewKeyHook();
   // A key deleted because it expired breaks WATCH and is an "expired" keyspace event.
   keyspace_.set_expired_hook([this](storage::Db& db, std::string_view key) {
     // Replicas and the AOF learn of an expiry as a DEL (propagateDeletion).
@@ -1105,6 +1111,17 @@ Client& Server::AdoptMasterConnection(net::Connection* conn) {
   clients_[conn->id()] = client;
   if (conn->read_buffer().size() > 0) ProcessInput(*client);
   return *client;
+}
+
+void Server::InstallNewKeyHook() {
+  if (!(config_.notify_keyspace_events & kNotifyNew)) {
+    keyspace_.set_new_key_hook(nullptr);
+    return;
+  }
+  keyspace_.set_new_key_hook([this](storage::Db& db, std::string_view key) {
+    if (loading_ || mute_new_key_events_) return;
+    NotifyKeyspaceEvent(kNotifyNew, "new", key, db.index());
+  });
 }
 
 void Server::FlushAllForSync() {

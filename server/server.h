@@ -192,6 +192,10 @@ class Server : public net::ConnectionHandler {
   Client& AdoptMasterConnection(net::Connection* conn);
   // Empties every db before a full sync loads the master's RDB (emptyData).
   void FlushAllForSync();
+  // The "new" keyspace event (class n) needs a hook on every key creation; it is installed only
+  // while notify-keyspace-events asks for it, and muted while a dataset is loaded.
+  void InstallNewKeyHook();
+  void set_mute_new_key_events(bool on) { mute_new_key_events_ = on; }
   // Processes input that waited while the client was blocked.
   void ResumeInput(Client& c) { ProcessInput(c); }
   // Sends one command to the AOF and/or the replication stream in db `db`.
@@ -333,6 +337,7 @@ class Server : public net::ConnectionHandler {
   Aof aof_{*this};
   Fence fence_{*this};
   bool loading_ = false;
+  bool mute_new_key_events_ = false;
   Client* loader_ = nullptr;
 };
 

@@ -40,6 +40,7 @@ Entry* Db::Add(std::string_view key, Value value) {
   e->value = std::move(value);
   e->lru_seconds = LruNow();
   dict_.Insert(e);
+  if (new_key_hook_ != nullptr) (*new_key_hook_)(*this, e->key);
   return e;
 }
 

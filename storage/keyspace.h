@@ -43,7 +43,10 @@ struct EntryKey {
 
 class Db {
  public:
+  // Called for every key created in this db (the "new" keyspace event), after it is inserted.
+  using NewKeyHook = std::function<void(Db&, std::string_view key)>;
   explicit Db(int index) : index_(index) {}
+  void set_new_key_hook(const NewKeyHook* hook) { new_key_hook_ = hook; }
   ~Db();
   Db(const Db&) = delete;
   Db& operator=(const Db&) = delete;
@@ -97,6 +100,7 @@ class Db {
   static void FreeEntry(Entry* e) { delete e; }
 
   int index_;
+  const NewKeyHook* new_key_hook_ = nullptr;  // owned by the Keyspace
   Dict<Entry, EntryKey> dict_;
   std::vector<Entry*> expiring_;  // keys with a TTL, for O(1) random sampling and removal
 };
@@ -113,6 +117,10 @@ class Keyspace {
   int64_t Now() const { return clock_(); }
 
   void set_expired_hook(ExpiredHook h) { expired_hook_ = std::move(h); }
+  void set_new_key_hook(Db::NewKeyHook h) {
+    new_key_hook_ = std::move(h);
+    for (auto& db : dbs_) db->set_new_key_hook(new_key_hook_ ? &new_key_hook_ : nullptr);
+  }
   // Replicas keep logically expired keys (the master sends the DEL) but hide them from reads.
   void set_lazy_expire_deletes(bool on) { lazy_expire_deletes_ = on; }
 
@@ -139,6 +147,7 @@ class Keyspace {
   std::vector<std::unique_ptr<Db>> dbs_;
   Clock clock_;
   ExpiredHook expired_hook_;
+  Db::NewKeyHook new_key_hook_;
   bool lazy_expire_deletes_ = true;
   std::mt19937_64 rng_;
   size_t expire_db_cursor_ = 0;

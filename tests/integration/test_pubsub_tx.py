@@ -83,6 +83,23 @@ def test_keyspace_notifications(server):
         assert th.parse(sub.read_reply()) == w
 
 
+def test_new_key_events(server):
+    """Class n (not part of A): "new" when a command creates a key, not when it overwrites."""
+    admin = server.raw()
+    sub = server.raw()
+    assert admin.command("CONFIG", "SET", "notify-keyspace-events", "En") == b"OK"
+    sub.command("SUBSCRIBE", "__keyevent@0__:new")
+    admin.command("SET", "fresh", "1")
+    admin.command("SET", "fresh", "2")  # overwrite: no event
+    admin.command("RPUSH", "list", "a")
+    admin.command("HSET", "h", "f", "v")
+    got = [th.parse(sub.read_reply()) for _ in range(3)]
+    assert got == [[b"message", b"__keyevent@0__:new", k] for k in (b"fresh", b"list", b"h")]
+    admin.command("CONFIG", "SET", "notify-keyspace-events", "")
+    admin.command("SET", "quiet", "1")
+    assert admin.command("PUBSUB", "NUMSUB", "__keyevent@0__:new") == [b"__keyevent@0__:new", 1]
+
+
 def test_expired_event_from_active_expiry(server):
     admin = server.raw()
     sub = server.raw()
