@@ -49,6 +49,15 @@ void Daemonize() {
   }
 }
 
+void CloseInheritedFds(int keep) {
+  if (keep < 3) {
+    ::close_range(3, ~0U, 0);
+    return;
+  }
+  if (keep > 3) ::close_range(3, static_cast<unsigned>(keep - 1), 0);
+  ::close_range(static_cast<unsigned>(keep + 1), ~0U, 0);
+}
+
 void WritePidFile(const std::string& path) {
   if (path.empty()) return;
   FILE* f = std::fopen(path.c_str(), "w");

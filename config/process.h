@@ -14,5 +14,9 @@ bool NotifySystemd(const std::string& message);
 void Daemonize();
 // Writes "<pid>\n" to `path` (no-op when empty); a failure is logged, not fatal, as in Redis.
 void WritePidFile(const std::string& path);
+// In a forked child: closes every descriptor from 3 up except `keep` (-1 for none), so the child
+// does not hold the parent's listening sockets or client connections (a restarted parent could
+// not bind its port while a snapshot child lives on).
+void CloseInheritedFds(int keep);
 
 }  // namespace tandem::config

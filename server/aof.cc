@@ -13,6 +13,7 @@
 #include <sstream>
 
 #include "config/log.h"
+#include "config/process.h"
 #include "resp/value.h"
 #include "server/server.h"
 #include "storage/file_io.h"
@@ -276,19 +277,25 @@ std::expected<void, std::string> Aof::Enable() {
   return {};
 }
 
+void Aof::KillChild() {
+  if (child_pid_ <= 0) return;
+  ::kill(child_pid_, SIGUSR1);
+  int st = 0;
+  ::waitpid(child_pid_, &st, 0);
+  // The child writes temp-<its pid>.rdb next to rewrite_temp_ before renaming it.
+  ::unlink(PathOf(fmt::format("temp-{}.rdb", child_pid_)).c_str());
+  ::unlink(rewrite_temp_.c_str());
+  child_pid_ = -1;
+  LogMessage(Level::kNotice, "Killing running AOF rewrite child");
+}
+
 void Aof::Disable() {
   if (!enabled()) return;
   WriteBuffer();
   (void)::fsync(fd_);
   ::close(fd_);
   fd_ = -1;
-  if (child_pid_ > 0) {
-    ::kill(child_pid_, SIGUSR1);
-    int st = 0;
-    ::waitpid(child_pid_, &st, 0);
-    child_pid_ = -1;
-    ::unlink(rewrite_temp_.c_str());
-  }
+  KillChild();
   manifest_.files.clear();
 }
 
@@ -394,6 +401,7 @@ void Aof::FsyncThread() {
 }
 
 void Aof::FlushForShutdown() {
+  KillChild();
   if (!enabled()) return;
   WriteBuffer();
   if (::fsync(fd_) != 0) {
@@ -447,6 +455,7 @@ std::expected<void, std::string> Aof::StartRewrite() {
                     strerror(errno)));
   if (pid == 0) {
     config::SetLogRole('C');
+    config::CloseInheritedFds(-1);
     auto r = storage::rdb::SaveToFile(server_.keyspace(), opt, temp);
     if (!r) {
       LogMessage(Level::kWarning, fmt::format("Error rewriting the AOF: {}", r.error()));

@@ -54,6 +54,8 @@ class Aof {
   void Cron(int64_t now_ms);
   // Final write and fsync on shutdown.
   void FlushForShutdown();
+  // Stops a running rewrite and removes its temporary files (shutdown, appendonly no).
+  void KillChild();
 
   std::expected<void, std::string> StartRewrite();
   bool rewrite_in_progress() const { return child_pid_ > 0; }

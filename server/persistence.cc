@@ -11,6 +11,7 @@
 #include <cstring>
 
 #include "config/log.h"
+#include "config/process.h"
 #include "server/replication.h"
 #include "server/server.h"
 #include "storage/rdb.h"
@@ -152,6 +153,7 @@ std::expected<void, std::string> Persistence::Fork(bool for_replication, int pip
     // Child: write the snapshot of the memory it inherited and leave without running any
     // destructor or loop callback of the parent's.
     config::SetLogRole('C');
+    config::CloseInheritedFds(pipe_fd);
     if (pipe_fd >= 0) {
       storage::rdb::FileSink sink(pipe_fd);
       auto r = storage::rdb::Save(server_.keyspace(), opt, sink);
@@ -181,6 +183,8 @@ void Persistence::KillChild() {
   ::kill(child_pid_, SIGUSR1);
   int status = 0;
   ::waitpid(child_pid_, &status, 0);
+  // SaveToFile writes <dir>/temp-<child pid>.rdb before renaming: remove what it left.
+  ::unlink(fmt::format("{}/temp-{}.rdb", server_.config().dir, child_pid_).c_str());
   child_pid_ = -1;
 }
 

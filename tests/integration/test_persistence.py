@@ -422,3 +422,24 @@ def test_failed_bgsave_refuses_writes_until_a_save_succeeds(tmp_path):
         c.set("b", "2")
     finally:
         s.stop()
+
+
+@pytest.mark.parametrize("child", ["bgrewriteaof", "bgsave"])
+def test_shutdown_during_a_snapshot_child_frees_the_port_and_temp_files(tmp_path, child):
+    """The forked child must not keep the listening socket, and a shutdown kills it and removes
+    its temporary file, so the server restarts on the same port at once."""
+    d = str(tmp_path / child)
+    port = th.free_port()
+    args = ["--appendonly", "yes"] if child == "bgrewriteaof" else []
+    s = start_in("tandem", d, args, port=port)
+    c = cli(s)
+    c.execute_command("DEBUG", "POPULATE", "300000", "key", "200")
+    c.execute_command(child.upper())
+    s.stop()
+    s = start_in("tandem", d, args, port=port)  # raises if the port is still taken
+    try:
+        assert cli(s).ping()
+        leftovers = [f for root, _, files in os.walk(d) for f in files if f.startswith("temp-")]
+        assert leftovers == []
+    finally:
+        s.stop()
