@@ -9,8 +9,6 @@
 
 #include <cerrno>
 #include <cstring>
-#include <fstream>
-#include <sstream>
 
 #include "config/log.h"
 #include "config/process.h"
@@ -27,14 +25,7 @@ using config::LogMessage;
 
 namespace {
 
-bool ReadWhole(const std::string& path, std::string& out) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return false;
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  out = std::move(ss).str();
-  return true;
-}
+bool ReadWhole(const std::string& path, std::string& out) { return storage::ReadFile(path, out); }
 
 int64_t FileSize(const std::string& path) {
   struct stat st {};

@@ -7,12 +7,11 @@
 #include <unistd.h>
 
 #include <filesystem>
-#include <fstream>
-#include <sstream>
 #include <string>
 #include <vector>
 
 #include "storage/aof.h"
+#include "storage/file_io.h"
 #include "storage/keyspace.h"
 #include "storage/rdb.h"
 
@@ -22,12 +21,7 @@ namespace fs = std::filesystem;
 namespace {
 
 bool ReadWhole(const std::string& path, std::string& out) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return false;
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  out = std::move(ss).str();
-  return true;
+  return tandem::storage::ReadFile(path, out);
 }
 
 // Returns true when the file is valid; `cut` is set to the valid length when it is not.

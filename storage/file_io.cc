@@ -1,5 +1,7 @@
 #include "storage/file_io.h"
 
+#include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -32,6 +34,29 @@ int FileIo::Fdatasync(int fd) {
 
 void FileIo::InjectFault(IoOp op, int err) {
   (op == IoOp::kWrite ? write_errno_ : fsync_errno_) = err;
+}
+
+bool ReadFile(const std::string& path, std::string& out) {
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return false;
+  struct stat st {};
+  if (::fstat(fd, &st) != 0) {
+    int e = errno;
+    ::close(fd);
+    errno = e;
+    return false;
+  }
+  out.resize(static_cast<size_t>(st.st_size));
+  size_t done = 0;
+  while (done < out.size()) {
+    ssize_t n = ::read(fd, out.data() + done, out.size() - done);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) break;  // the file shrank: keep what was read
+    done += static_cast<size_t>(n);
+  }
+  out.resize(done);
+  ::close(fd);
+  return true;
 }
 
 FileIo& Io() {

@@ -10,6 +10,7 @@
 
 #include <atomic>
 #include <cstddef>
+#include <string>
 
 namespace tandem::storage {
 
@@ -31,5 +32,9 @@ class FileIo {
 };
 
 FileIo& Io();
+
+// Reads a whole file into `out` with one allocation (fstat, then read(2) until done). False with
+// errno set when it cannot be opened or read.
+bool ReadFile(const std::string& path, std::string& out);
 
 }  // namespace tandem::storage
