@@ -1,0 +1,407 @@
+"""The Ansible role (deploy/ansible) on one machine, and the .deb package.
+
+Ansible: site.yml with inventory/local.ini (console/app1/app2 on 127.0.0.11-13, local
+connection, test mode: each host's files under its own root in tmp, binaries from the build
+tree, daemonized processes instead of systemd) on ports picked free (never 6389/26389 or the
+stock 6379/26379). First run deploys; the second must report changed=0; then a failover is
+forced (SENTINEL FAILOVER) and a third run must change nothing: no re-mastering of the old
+master, no rewritten Sentinel state, no restart. `ansible-lint` must pass on deploy/ansible.
+
+Binaries: TANDEM_SERVER, TANDEM_SENTINEL, TANDEM_DEPLOY (skip if unset, fail if unset under CI).
+The whole-cluster test takes ~1-2 min on a loaded 2-core machine, so it runs in the normal build
+only: it is skipped when ASAN_OPTIONS is set (tests/run-all.sh's sanitizer pass), since the role
+exercises no server code that the other suites don't. TANDEM_ANSIBLE_TEST=1 forces it.
+
+.deb: `cpack -G DEB` in the ctest build directory, `dpkg -i`, checks, `dpkg -r`. Root only,
+skipped where dpkg is missing or a tandem package is already installed (never removed then).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Dict, List
+
+import pytest
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+
+import tandem_harness as th  # noqa: E402
+
+ROOT = Path(__file__).resolve().parents[2]
+ANSIBLE_DIR = ROOT / "deploy" / "ansible"
+HOSTS = ["console", "app1", "app2"]
+ADDRS = {"console": "127.0.0.11", "app1": "127.0.0.12", "app2": "127.0.0.13"}
+CLUSTER = "redis-dev-cluster"
+AVOID = {6379, 26379, 6389, 26389}
+
+
+def _require(env: str, what: str) -> str:
+    path = os.environ.get(env, "").strip()
+    if not path:
+        msg = f"{env} is not set (path to {what})"
+        if th.in_ci():
+            pytest.fail(msg + " and CI is set", pytrace=False)
+        pytest.skip(msg)
+    if not (os.path.isfile(path) and os.access(path, os.X_OK)):
+        pytest.fail(f"{env}={path!r} is not an executable file", pytrace=False)
+    return path
+
+
+def _require_tool(name: str) -> str:
+    path = shutil.which(name) or (f"/usr/bin/{name}" if os.access(f"/usr/bin/{name}", os.X_OK)
+                                  else None)
+    if not path:
+        msg = f"{name} is not installed (deploy/install-deps.sh installs it)"
+        if th.in_ci():
+            pytest.fail(msg, pytrace=False)
+        pytest.skip(msg)
+    return path
+
+
+def _skip_under_asan() -> None:
+    if os.environ.get("TANDEM_ANSIBLE_TEST", "") == "1":
+        return
+    if os.environ.get("ASAN_OPTIONS"):
+        pytest.skip("sanitizer build: the Ansible role runs in the normal build only "
+                    "(TANDEM_ANSIBLE_TEST=1 to force)")
+
+
+def run(argv: List, timeout: float = 60, **kw) -> subprocess.CompletedProcess:
+    return subprocess.run([str(a) for a in argv], capture_output=True, text=True,
+                          timeout=timeout, stdin=subprocess.DEVNULL, **kw)
+
+
+def free_common_port(avoid: set) -> int:
+    """A port free on 127.0.0.11, .12 and .13 (bounded number of tries)."""
+    for _ in range(200):
+        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+            s.bind((ADDRS["console"], 0))
+            port = s.getsockname()[1]
+        if port in avoid:
+            continue
+        ok = True
+        for a in ADDRS.values():
+            with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+                s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+                try:
+                    s.bind((a, port))
+                except OSError:
+                    ok = False
+                    break
+        if ok:
+            return port
+    raise RuntimeError("no port free on 127.0.0.11-13")
+
+
+# --------------------------------------------------------------------------
+# A cluster deployed by the role
+# --------------------------------------------------------------------------
+
+class Deployment:
+    def __init__(self, tmp: Path, server: str, sentinel: str, deploy: str):
+        self.tmp = tmp
+        self.root = tmp / "root"
+        self.deploy = deploy
+        self.port = free_common_port(AVOID)
+        self.sport = free_common_port(AVOID | {self.port})
+        self.vars = {
+            "tandem_root": str(self.root),
+            "tandem_port": self.port,
+            "tandem_sentinel_port": self.sport,
+            "tandem_server_binary": server,
+            "tandem_sentinel_binary": sentinel,
+            "tandem_deploy_binary": deploy,
+            "tandem_wait_timeout": 60,
+        }
+        (tmp / "vars.json").write_text(json.dumps(self.vars))
+        self.env = dict(os.environ,
+                        ANSIBLE_CONFIG=str(ANSIBLE_DIR / "ansible.cfg"),
+                        ANSIBLE_HOME=str(tmp / "ansible-home"),
+                        ANSIBLE_LOCAL_TEMP=str(tmp / "ansible-tmp"),
+                        ANSIBLE_REMOTE_TEMP=str(tmp / "ansible-tmp"),
+                        ANSIBLE_NOCOLOR="1", ANSIBLE_FORCE_COLOR="0",
+                        ANSIBLE_RETRY_FILES_ENABLED="0",
+                        # per-task timings at the end of each run's log
+                        ANSIBLE_CALLBACKS_ENABLED="ansible.posix.profile_tasks")
+        self.runs = 0
+
+    def playbook(self) -> Dict[str, Dict[str, int]]:
+        """Run site.yml; return the PLAY RECAP per host. Fails the test on a failed run."""
+        self.runs += 1
+        log = self.tmp / f"run{self.runs}.log"
+        t0 = time.monotonic()
+        r = run(["ansible-playbook", "-i", "inventory/local.ini", "site.yml",
+                 "-e", "@" + str(self.tmp / "vars.json")],
+                timeout=400, cwd=str(ANSIBLE_DIR), env=self.env)
+        log.write_text(r.stdout + r.stderr)
+        print(f"ansible-playbook run {self.runs}: {time.monotonic() - t0:.1f}s")
+        recap = {}
+        for line in r.stdout.splitlines():
+            m = re.match(r"^(\S+)\s+:\s+(ok=.*)$", line)
+            if m and m.group(1) in HOSTS:
+                recap[m.group(1)] = {k: int(v) for k, v in re.findall(r"(\w+)=(\d+)", m.group(2))}
+                print(line)
+        assert r.returncode == 0, f"run {self.runs} failed (log {log}):\n" + r.stdout[-6000:] \
+            + r.stderr[-2000:]
+        assert sorted(recap) == sorted(HOSTS), r.stdout[-3000:]
+        return recap
+
+    def changed_tasks(self) -> List[str]:
+        """The `changed:` task names of the last run (for failure messages)."""
+        text = (self.tmp / f"run{self.runs}.log").read_text()
+        out, task = [], ""
+        for line in text.splitlines():
+            if line.startswith("TASK ["):
+                task = line
+            elif line.startswith("changed:"):
+                out.append(f"{task} {line}")
+        return out
+
+    def path(self, host: str, *parts: str) -> Path:
+        return self.root.joinpath(host, *parts)
+
+    def conf(self, host: str) -> Path:
+        return self.path(host, "etc", "redis-cluster", "redis-cluster.conf")
+
+    def sentinel_conf(self, host: str) -> Path:
+        return self.path(host, "etc", "redis-cluster", "sentinel.conf")
+
+    def rendered(self, host: str) -> Path:
+        return self.path(host, "var", "lib", "tandem-deploy", "render", "redis-cluster.conf")
+
+    def topology(self) -> Path:
+        return self.path("console", "var", "lib", "tandem-deploy", "topology.toml")
+
+    def master(self) -> str:
+        r = run([self.deploy, "status", "--topology", self.topology(), "--master"], timeout=30)
+        return r.stdout.strip() if r.returncode == 0 else ""
+
+    def pids(self) -> Dict[str, int]:
+        out = {}
+        for host in HOSTS:
+            for name in ("redis-cluster", "redis-sentinel"):
+                p = self.path(host, "var", "run", "redis-cluster", f"{name}.pid")
+                if p.exists() and p.read_text().strip():
+                    out[f"{host}/{name}"] = int(p.read_text().split()[0])
+        return out
+
+    def ours(self) -> List[int]:
+        """Processes whose working directory is inside this deployment's root."""
+        out = []
+        for d in os.listdir("/proc"):
+            if not d.isdigit():
+                continue
+            try:
+                cwd = os.readlink(f"/proc/{d}/cwd")
+            except OSError:
+                continue
+            if cwd.startswith(str(self.root) + "/"):
+                out.append(int(d))
+        return out
+
+    def stop(self) -> None:
+        pids = set(self.ours()) | {p for p in self.pids().values() if p in self.ours()}
+        for pid in pids:
+            try:
+                os.kill(pid, signal.SIGTERM)
+            except ProcessLookupError:
+                pass
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline and any(p in self.ours() for p in pids):
+            time.sleep(0.1)
+        for pid in self.ours():
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+
+
+def directives(path: Path, name: str) -> List[str]:
+    out = []
+    for line in path.read_text().splitlines():
+        words = line.strip().split(None, 1)
+        if words and words[0] == name:
+            out.append(words[1] if len(words) > 1 else "")
+    return out
+
+
+def monitor_line(path: Path) -> str:
+    for line in path.read_text().splitlines():
+        if line.startswith(f"sentinel monitor {CLUSTER} "):
+            return " ".join(line.split()[3:5])
+    return ""
+
+
+def role(addr: str, port: int) -> list:
+    with th.RawConn(addr, port) as c:
+        return c.command("ROLE")
+
+
+@pytest.fixture
+def deployment(tmp_path):
+    _skip_under_asan()
+    server = _require("TANDEM_SERVER", "tandem-server")
+    sentinel = _require("TANDEM_SENTINEL", "tandem-sentinel")
+    deploy = _require("TANDEM_DEPLOY", "tandem-deploy")
+    _require_tool("ansible-playbook")
+    d = Deployment(tmp_path, server, sentinel, deploy)
+    try:
+        yield d
+    finally:
+        d.stop()
+
+
+def test_role_deploys_is_idempotent_and_follows_a_failover(deployment):
+    d = deployment
+    port = d.port
+
+    # 1. First deploy: everything is created and started.
+    recap = d.playbook()
+    assert all(recap[h]["changed"] > 0 and recap[h]["failed"] == 0 for h in HOSTS), recap
+    assert d.master() == f"127.0.0.11 {port}"
+    for h in HOSTS:
+        # Bound to the host's own loopback address only, masterless replicaof only on replicas.
+        assert directives(d.conf(h), "bind") == [ADDRS[h]]
+        assert directives(d.conf(h), "replicaof") == ([] if h == "console"
+                                                      else [f"127.0.0.11 {port}"])
+        assert monitor_line(d.sentinel_conf(h)) == f"127.0.0.11 {port}"
+    pids = d.pids()
+    assert len(pids) == 6, pids
+
+    # 2. A second run changes nothing and restarts nothing.
+    recap = d.playbook()
+    assert all(recap[h]["changed"] == 0 for h in HOSTS), (recap, d.changed_tasks())
+    assert d.pids() == pids
+
+    # 3. Fail over; the role must follow the Sentinels, not the topology's master.
+    with th.RawConn("127.0.0.11", d.sport) as c:
+        assert c.command("SENTINEL", "FAILOVER", CLUSTER) == b"OK"
+    new = th.wait_for(lambda: (m := d.master()) and m != f"127.0.0.11 {port}" and m,
+                      timeout=60, interval=0.5, message="the Sentinels to name a new master")
+    new_addr = new.split()[0]
+    new_host = next(h for h, a in ADDRS.items() if a == new_addr)
+
+    def settled():
+        r = role("127.0.0.11", port)
+        return (r[0] == b"slave" and r[1].decode() == new_addr and r[3] == b"connected"
+                and all(monitor_line(d.sentinel_conf(h)) == new for h in HOSTS))
+    th.wait_for(settled, timeout=60, interval=0.5,
+                message="the old master to replicate the new one and every sentinel.conf to "
+                        "name it")
+    sentinel_before = {h: d.sentinel_conf(h).read_text() for h in HOSTS}
+    stamps = {h: d.path(h, "var", "lib", "tandem-deploy", "sentinel.conf.applied").stat().st_mtime
+              for h in HOSTS}
+
+    recap = d.playbook()
+    assert all(recap[h]["changed"] == 0 for h in HOSTS), (recap, d.changed_tasks())
+    assert d.pids() == pids  # nothing restarted
+    assert d.master() == new
+    # The old master stays a replica of the new one; the role rendered for the current master.
+    r = role("127.0.0.11", port)
+    assert r[0] == b"slave" and r[1].decode() == new_addr, r
+    assert role(new_addr, port)[0] == b"master"
+    for h in HOSTS:
+        assert directives(d.rendered(h), "replicaof") == ([] if h == new_host else [new])
+        assert directives(d.conf(h), "replicaof") in ([], [new]), h
+        assert monitor_line(d.sentinel_conf(h)) == new
+        # Sentinel state (known replicas and Sentinels, epochs) was not rewritten by the role.
+        assert "known-sentinel" in d.sentinel_conf(h).read_text()
+        assert d.path(h, "var", "lib", "tandem-deploy",
+                      "sentinel.conf.applied").stat().st_mtime == stamps[h]
+    assert directives(d.conf("console"), "replicaof") == [new]
+    changed_state = [h for h in HOSTS if d.sentinel_conf(h).read_text() != sentinel_before[h]]
+    for h in changed_state:  # Sentinel may flush its own file; never back to the old master
+        assert f"sentinel monitor {CLUSTER} 127.0.0.11 " not in d.sentinel_conf(h).read_text()
+
+
+def test_ansible_lint():
+    _skip_under_asan()
+    lint = _require_tool("ansible-lint")
+    t0 = time.monotonic()
+    r = run([lint, "--nocolor", "deploy/ansible"], timeout=300, cwd=str(ROOT),
+            env=dict(os.environ, ANSIBLE_CONFIG=str(ANSIBLE_DIR / "ansible.cfg"),
+                     HOME=os.environ.get("HOME", "/tmp")))
+    print(f"ansible-lint: {time.monotonic() - t0:.1f}s")
+    assert r.returncode == 0, r.stdout + r.stderr
+
+
+# --------------------------------------------------------------------------
+# The .deb
+# --------------------------------------------------------------------------
+
+BINARIES = ["/usr/bin/tandem-server", "/usr/bin/tandem-sentinel", "/usr/bin/tandem-deploy"]
+
+
+def _installed(pkg: str) -> bool:
+    r = run(["dpkg-query", "-W", "-f=${Status}", pkg])
+    return r.returncode == 0 and "install ok installed" in r.stdout
+
+
+def test_deb_installs_and_removes_cleanly(tmp_path):
+    if not shutil.which("dpkg") or not shutil.which("cpack"):
+        pytest.skip("dpkg or cpack is not available on this machine")
+    if os.geteuid() != 0:
+        pytest.skip("dpkg -i needs root")
+    server = _require("TANDEM_SERVER", "tandem-server")
+    _require("TANDEM_SENTINEL", "tandem-sentinel")  # the package must carry the Sentinel
+    build = Path(server).resolve().parents[1]
+    if not (build / "CPackConfig.cmake").exists():
+        pytest.skip(f"{build} has no CPackConfig.cmake")
+    if _installed("tandem"):
+        pytest.skip("a tandem package is installed already; not replacing or removing it")
+    existing = [b for b in BINARIES if os.path.exists(b)]
+    if existing:
+        pytest.skip(f"{', '.join(existing)} exist outside the package; not overwriting them")
+
+    t0 = time.monotonic()
+    # Stripped and gzip-compressed: a sanitizer build's binaries are large, and this is about
+    # installing, not about the smallest package.
+    r = run(["cpack", "-G", "DEB", "--config", build / "CPackConfig.cmake", "-B", tmp_path,
+             "-D", "CPACK_STRIP_FILES=ON", "-D", "CPACK_DEBIAN_COMPRESSION_TYPE=gzip"],
+            timeout=180, cwd=str(tmp_path))
+    assert r.returncode == 0, r.stdout + r.stderr
+    debs = sorted(tmp_path.glob("tandem_*.deb"))
+    assert len(debs) == 1, (list(tmp_path.iterdir()), r.stdout)
+    print(f"cpack: {time.monotonic() - t0:.1f}s, {debs[0].name} {debs[0].stat().st_size} bytes")
+
+    contents = run(["dpkg-deb", "-c", debs[0]]).stdout
+    for b in BINARIES:
+        assert "." + b in contents, contents
+    had_config_dir = os.path.isdir("/etc/redis-cluster")
+    try:
+        r = run(["dpkg", "-i", debs[0]], timeout=120)
+        assert r.returncode == 0, r.stdout + r.stderr
+        assert _installed("tandem")
+        for b in BINARIES:
+            assert os.access(b, os.X_OK), b
+            v = run([b, "--version"] if "deploy" not in b else [b, "help"])
+            assert v.returncode == 0, (b, v.stderr)
+        assert run(["getent", "passwd", "redis"]).returncode == 0
+        st = os.stat("/etc/redis-cluster")
+        import pwd
+        assert pwd.getpwuid(st.st_uid).pw_name == "redis"
+        assert os.path.exists("/usr/share/tandem/topology.example.toml")
+        # The stock Redis's files are not the package's.
+        listed = run(["dpkg", "-L", "tandem"]).stdout.split()
+        assert not any(p.startswith(("/etc/redis/", "/var/lib/redis/")) for p in listed), listed
+    finally:
+        r = run(["dpkg", "-r", "tandem"], timeout=120)
+        if not had_config_dir and os.path.isdir("/etc/redis-cluster"):
+            try:
+                os.rmdir("/etc/redis-cluster")  # empty: created by the postinst for this test
+            except OSError:
+                pass
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert not _installed("tandem")
+    for b in BINARIES:
+        assert not os.path.exists(b), b
+    print(f"deb test total: {time.monotonic() - t0:.1f}s")
