@@ -185,6 +185,7 @@ void Sentinel::ReconnectInstance(Instance& ri) {
       // down-after-milliseconds is not flagged SDOWN.
       if (sp->link.act_ping_time == 0) sp->link.act_ping_time = NowMs();
       Event(Level::kDebug, "-cmd-link-reconnection", sp.get(), fmt::format(" #{}", why));
+      ReconnectPromptly(*sp, /*pubsub=*/false);
     });
     cc->Start();
   }
@@ -201,12 +202,30 @@ void Sentinel::ReconnectInstance(Instance& ri) {
       Send(*sp, pc, {sp->MapCommand("SUBSCRIBE"), std::string(kHelloChannel)},
            [](Instance& r, const resp::Value&) { r.link.pc_last_activity = NowMs(); });
     });
+    pc->set_on_disconnect([this, weak](std::string_view why) {
+      auto sp = weak.lock();
+      if (!sp || sp->removed) return;
+      Event(Level::kDebug, "-pubsub-link-reconnection", sp.get(), fmt::format(" #{}", why));
+      ReconnectPromptly(*sp, /*pubsub=*/true);
+    });
     pc->set_on_push([this, weak](const resp::Value& v) {
       auto sp = weak.lock();
       if (!sp || sp->removed) return;
       OnPubSubMessage(*sp, v);
     });
     pc->Start();
+  }
+}
+
+// Called from a link's disconnect handler, i.e. inside RespClient::Drop: closing the link here is
+// safe because CloseCc/ClosePc park it in dead_links_ (freed at the next timer tick), and a
+// stopped RespClient schedules no reconnect of its own.
+void Sentinel::ReconnectPromptly(Instance& ri, bool pubsub) {
+  if (NowMs() - ri.link.last_reconn_time < g_.timing.ping_period) return;  // RespClient retries
+  if (pubsub) {
+    ClosePc(ri);
+  } else {
+    CloseCc(ri);
   }
 }
 

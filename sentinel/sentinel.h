@@ -87,6 +87,15 @@ class Sentinel : public net::ConnectionHandler {
   bool Send(Instance& ri, net::RespClient* c, const std::vector<std::string>& args, ReplyFn cb);
   void SendAuthIfNeeded(Instance& ri, net::RespClient* c);
   void ReconnectInstance(Instance& ri);
+  // A link that was up has dropped. Redis frees it and its timer opens a new one at the next
+  // tick, at most once per ping period ("links are retried at most once per ping period");
+  // RespClient alone would first wait its back-off of one ping period. That second mattered:
+  // the reconfiguration transaction's CLIENT KILL TYPE pubsub drops the pub/sub link of the
+  // replica being promoted or reconfigured, which then counted as disconnected long enough for
+  // a spurious +sdown with a short down-after, and FailoverDetectEnd skipped the SDOWN replica
+  // (+failover-end before its +slave-reconf-done). So: if the last connect attempt is at least
+  // one ping period old, close the link and let the next timer tick reconnect it.
+  void ReconnectPromptly(Instance& ri, bool pubsub);
   void CloseCc(Instance& ri);
   void ClosePc(Instance& ri);
   void DropInstanceConnections(Instance& master);

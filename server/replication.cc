@@ -333,7 +333,12 @@ void Replication::Psync(CommandContext& ctx) {
       return;
     }
     ++sync_partial_err;
-    if (!id_ok) {
+    if (want_id == replid2_ && want_off > second_replid_offset_) {
+      LogMessage(Level::kNotice,
+                 fmt::format("Partial resynchronization not accepted: Requested offset for second "
+                             "ID was {}, but I can reply up to {}",
+                             want_off, second_replid_offset_));
+    } else if (!id_ok) {
       LogMessage(Level::kNotice,
                  fmt::format("Partial resynchronization not accepted: Replication ID mismatch "
                              "(Replica asked for '{}', my replication IDs are '{}' and '{}')",
@@ -915,7 +920,6 @@ void Replication::UnsetMaster() {
   if (!backlog_.active()) {
     backlog_.Create(static_cast<size_t>(server_.config().repl_backlog_size), master_repl_offset_);
   }
-  LogMessage(Level::kNotice, "MASTER MODE enabled (user request from 'id=0')");
 }
 
 void Replication::CancelHandshake() {

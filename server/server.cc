@@ -1060,6 +1060,11 @@ void Server::TouchCommandKeys(const Client& client, const Command& cmd,
 
 void Server::Propagate(int db, std::span<const std::string_view> argv, int targets) {
   if (loading_) return;
+  // Only a master feeds the replication stream (shouldPropagate): a replica's stream is its
+  // master's, proxied byte for byte, and a command run on the replica itself (PUBLISH of a
+  // Sentinel hello, a write on a writable replica) must not move its offset.
+  if (is_replica()) targets &= ~kPropagateRepl;
+  if (targets == 0) return;
   // A transaction reaches replicas and the AOF as MULTI ... EXEC so it applies atomically there
   // too (and a crash in the middle of writing it loses all of it, never half).
   if (in_exec_ && (targets & ~multi_targets_)) {

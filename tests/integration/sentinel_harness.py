@@ -1,7 +1,8 @@
 """Helpers for the Sentinel wire tests: the three-host topology of
 /work/shared/examples/topology.md on one machine (127.0.0.11, .12, .13), with a master and two
-replicas (stock redis-server by default, tandem-server with TANDEM_SENTINEL_SERVERS=tandem) and
-three Sentinels (tandem-sentinel from TANDEM_SENTINEL and/or stock redis-sentinel).
+replicas (stock redis-server or tandem-server, chosen per test with a default that
+TANDEM_SENTINEL_SERVERS=stock|tandem overrides) and three Sentinels (tandem-sentinel from
+TANDEM_SENTINEL and/or stock redis-sentinel).
 
 Everything binds loopback addresses only, every wait is bounded, and only the PIDs started here
 are ever signalled. Ports: 6389 / 26389 when free on that address, else a free port.
@@ -17,7 +18,9 @@ import threading
 import time
 from typing import Callable, List, Optional
 
+import pytest
 import redis
+import redis.sentinel
 
 import tandem_harness as th
 
@@ -36,10 +39,27 @@ def tandem_sentinel_binary() -> Optional[str]:
     return path or None
 
 
-def server_binary() -> str:
-    """The data server under the Sentinels: stock redis-server unless
-    TANDEM_SENTINEL_SERVERS=tandem (then TANDEM_SERVER)."""
-    kind = os.environ.get("TANDEM_SENTINEL_SERVERS", "stock").strip() or "stock"
+def server_kind(default: str = "stock") -> str:
+    """"stock" or "tandem": TANDEM_SENTINEL_SERVERS when set, else the test's `default`."""
+    kind = os.environ.get("TANDEM_SENTINEL_SERVERS", "").strip() or default
+    if kind not in ("stock", "tandem"):
+        raise RuntimeError(f"TANDEM_SENTINEL_SERVERS={kind!r}: expected stock or tandem")
+    return kind
+
+
+def require_servers(kind: str) -> None:
+    """Skips the calling test when `kind` is tandem and TANDEM_SERVER is unset (fails in CI)."""
+    if kind == "tandem" and not th.tandem_binary():
+        msg = "TANDEM_SERVER is not set (tandem-server under the Sentinels)"
+        if th.in_ci():
+            pytest.fail(msg + " and CI is set", pytrace=False)
+        pytest.skip(msg)
+
+
+def server_binary(kind: Optional[str] = None) -> str:
+    """The data server under the Sentinels: stock redis-server (REDIS_SERVER) or tandem-server
+    (TANDEM_SERVER). `kind` None means server_kind()."""
+    kind = kind or server_kind()
     if kind == "tandem":
         path = th.tandem_binary()
         if not path:
@@ -68,6 +88,20 @@ def pick_port(host: str, preferred: int) -> int:
 
 def wait_for(pred: Callable, timeout: float = 10.0, interval: float = 0.05, message: str = ""):
     return th.wait_for(pred, timeout=timeout, interval=interval, message=message or "condition")
+
+
+# SENTINEL DEBUG knobs (Redis 7.0; stock redis-sentinel accepts the same) that shrink the two
+# periods a failover test otherwise spends most of its time waiting for: INFO every 1 s instead
+# of 10 s and hellos every 0.5 s instead of 2 s. A restarted old master is converted to a replica
+# after 4 publish periods of reporting role:master, checked on its INFO refresh: ~2 s instead of
+# ~10 s. Faster hellos also spread the promoted replica's address sooner (the leader announces
+# it from +promoted-slave on), so the peers are asked about the master every 0.1 s instead of
+# 1 s: every Sentinel still reaches +odown before the new configuration arrives (with 1 s, a
+# follower that asked just before its peers were SDOWN could learn the switch first and never
+# publish +odown, as a stock Sentinel would).
+# Not persisted by the Sentinel: Topology re-applies them after a restart. The production
+# timers are covered by the tests that pass debug=None.
+FAST_DEBUG = ("info-period", "1000", "publish-period", "500", "ask-period", "100")
 
 
 # --------------------------------------------------------------------------
@@ -150,6 +184,23 @@ class Node:
         if self.proc is not None:
             kill9(self.proc)
 
+    def terminate(self, timeout: float = 15.0) -> int:
+        """A clean stop: SIGTERM to our PID, then wait (bounded) for the process to exit by
+        itself. Returns the exit status; fails (after a SIGKILL) if it does not exit."""
+        assert self.proc is not None
+        if self.proc.popen.poll() is None:
+            os.kill(self.proc.pid, signal.SIGTERM)
+            try:
+                self.proc.popen.wait(timeout=timeout)
+            except subprocess.TimeoutExpired:
+                kill9(self.proc)
+                raise AssertionError(f"{self.kind} on {self.host}:{self.port} did not exit "
+                                     f"within {timeout} s of SIGTERM")
+        return self.proc.popen.returncode
+
+    def alive(self) -> bool:
+        return self.proc is not None and self.proc.alive()
+
     def client(self, **kw) -> redis.Redis:
         return redis.Redis(host=self.host, port=self.port, socket_timeout=5,
                            decode_responses=True, **kw)
@@ -221,6 +272,10 @@ class EventRecorder:
                     return (t, ch, data)
         return None
 
+    def all(self, channel: str, after: float = 0.0) -> List[tuple]:
+        with self._lock:
+            return [e for e in self.events if e[1] == channel and e[0] >= after]
+
     def channels(self) -> List[str]:
         with self._lock:
             return [ch for _, ch, _ in self.events]
@@ -246,8 +301,13 @@ class Topology:
 
     def __init__(self, base_dir: str, sentinel_kinds=("tandem", "tandem", "tandem"),
                  down_after: int = 1000, failover_timeout: int = 10000, quorum: int = 2,
-                 sentinel_extra: Optional[List[str]] = None):
+                 sentinel_extra: Optional[List[str]] = None, servers: Optional[str] = None,
+                 debug: Optional[tuple] = None):
+        """`servers`: "stock", "tandem" or None for server_kind(). `debug`: SENTINEL DEBUG
+        arguments sent to every Sentinel once it answers (e.g. FAST_DEBUG)."""
         self.base = base_dir
+        self.server_kind = servers or server_kind()
+        self.debug = list(debug or ())
         self.kinds = list(sentinel_kinds)
         self.down_after = down_after
         self.failover_timeout = failover_timeout
@@ -258,7 +318,7 @@ class Topology:
         self.recorders: List[EventRecorder] = []
 
     def start(self) -> "Topology":
-        srv = server_binary()
+        srv = server_binary(self.server_kind)
         ports = [pick_port(h, 6389) for h in HOSTS]
         master = (HOSTS[0], ports[0])
         try:
@@ -285,12 +345,31 @@ class Topology:
                                           self.failover_timeout, self.sentinel_extra))
                 node.logfile = os.path.join(d, "sentinel.log")
                 self.sentinels.append(node.start())
+                self._apply_debug(node)
             for s in self.sentinels:
                 self.recorders.append(EventRecorder(s.host, s.port))
         except BaseException:
             self.stop()
             raise
         return self
+
+    def _apply_debug(self, node: Node) -> None:
+        if self.debug:
+            assert node.client().execute_command("SENTINEL", "DEBUG", *self.debug)
+
+    def start_sentinel(self, i: int) -> Node:
+        """(Re)start Sentinel i from its own, rewritten, config file; re-applies the debug knobs
+        and gives it a fresh event recorder."""
+        node = self.sentinels[i]
+        self.recorders[i].stop()
+        node.start()
+        self._apply_debug(node)
+        self.recorders[i] = EventRecorder(node.host, node.port)
+        return node
+
+    def kill_sentinel(self, i: int) -> None:
+        self.recorders[i].stop()
+        self.sentinels[i].kill()
 
     def stop(self) -> None:
         for r in self.recorders:
@@ -333,6 +412,9 @@ class Topology:
         return wait_for(all_seen, timeout=timeout, interval=0.1,
                         message=f"{channel} {contains!r} on every Sentinel")
 
+    def server_at(self, host: str, port: int) -> Node:
+        return next(n for n in self.servers if (n.host, n.port) == (host, int(port)))
+
     def wait_event_anywhere(self, channel: str, contains: str = "", timeout: float = 30.0,
                             after: float = 0.0):
         def any_seen():
@@ -343,3 +425,149 @@ class Topology:
             return None
         return wait_for(any_seen, timeout=timeout, interval=0.1,
                         message=f"{channel} {contains!r} on some Sentinel")
+
+
+# --------------------------------------------------------------------------
+# The acceptance scenario of topology.md
+# --------------------------------------------------------------------------
+
+def stop_master(topo: Topology, how: str) -> None:
+    """kill9: SIGKILL. sigterm: SIGTERM, the process must exit by itself with status 0 (what
+    systemctl stop does). shutdown: the SHUTDOWN command from a client, same expectation."""
+    node = topo.master
+    if how == "kill9":
+        node.kill()
+    elif how == "sigterm":
+        assert node.terminate() == 0
+    elif how == "shutdown":
+        c = node.client()
+        try:
+            c.execute_command("SHUTDOWN")
+        except (redis.ConnectionError, redis.TimeoutError):
+            pass  # the reply to a successful SHUTDOWN is the closed connection
+        wait_for(lambda: not node.alive(), timeout=15, message="master exits after SHUTDOWN")
+        assert node.proc.popen.returncode == 0
+    else:
+        raise ValueError(how)
+
+
+def logged(node: Node, text: str) -> bool:
+    return text in node.log()
+
+
+def acceptance_failover(topo: Topology, stop: str = "kill9", every_odown: bool = True) -> dict:
+    """Runs the acceptance scenario on a started Topology: stop the master (`stop` as in
+    stop_master); every Sentinel logs and publishes +sdown, +odown #quorum n/2 and
+    +switch-master to the same replica; all of them answer it to get-master-addr-by-name; a
+    redis-py Sentinel.master_for client writes to it; the other replica follows it; the old
+    master, restarted, is converted (+convert-to-slave) and replicates it with
+    master_link_status:up and the data written meanwhile. Waits scale with down-after.
+    Returns the timeline, in seconds after the stop, of the first of each event.
+
+    every_odown=False (for Redis's default 1 s ask period): +odown from a quorum of Sentinels,
+    and any other one adopted the new master from the leader (+config-update-from). A Sentinel
+    whose first is-master-down-by-addr round comes a moment before its peers are SDOWN asks
+    again one ask period later, about when the leader's +promoted-slave hellos arrive (~1 s
+    after the leader's +odown, one INFO period); measured with three stock redis-sentinel
+    7.0.15 and production values: last +odown 7.15 s, first +switch-master 7.24 s after the
+    kill. Which comes first is a race in Redis too."""
+    down_after_s = topo.down_after / 1000.0
+    topo.wait_discovery()
+    m = topo.master.client()
+    m.set("before", "1")
+    wait_for(lambda: all(r.client().get("before") == "1" for r in topo.servers[1:]),
+             timeout=10, message="replicas have the first key")
+    old = (topo.master.host, topo.master.port)
+    t_stop = time.monotonic()
+    stop_master(topo, stop)
+
+    sdown = topo.wait_event_everywhere("+sdown", f"master {MASTER_NAME} {old[0]} {old[1]}",
+                                       timeout=down_after_s + 10, after=t_stop)
+    odown_text = f"master {MASTER_NAME} {old[0]} {old[1]} #quorum"
+    if every_odown:
+        odown = topo.wait_event_everywhere("+odown", odown_text, timeout=down_after_s + 10,
+                                           after=t_stop)
+    switch = topo.wait_event_everywhere("+switch-master", f"{MASTER_NAME} {old[0]} {old[1]}",
+                                        timeout=down_after_s + 25, after=t_stop)
+    if not every_odown:
+        found = [r.find("+odown", odown_text, t_stop) for r in topo.recorders]
+        assert sum(1 for e in found if e) >= topo.quorum, found
+        for r, e in zip(topo.recorders, found):
+            assert e or r.find("+config-update-from", "", t_stop), (r.host, r.port)
+        odown = [e for e in found if e]
+    # "every sentinel reports +odown with quorum 2/2": n/2 with n >= 2 (n is 3 when both peers
+    # had already answered "down" when this Sentinel counted, as with stock Sentinels).
+    for _, _, data in odown:
+        assert data.endswith("/2") and int(data.split()[-1].split("/")[0]) >= 2, data
+    elected = topo.wait_event_anywhere("+elected-leader", MASTER_NAME, timeout=5, after=t_stop)
+    new_ip, new_port = switch[0][2].split()[3], int(switch[0][2].split()[4])
+    assert (new_ip, new_port) != old
+    assert new_ip in HOSTS[1:]
+    for _, _, data in switch:
+        assert data.split()[3:] == [new_ip, str(new_port)]
+    timeline = {
+        "sdown": min(e[0] for e in sdown) - t_stop,
+        "odown": min(e[0] for e in odown) - t_stop,
+        "odown(all)": max(e[0] for e in odown) - t_stop,
+        "elected": elected[0] - t_stop,
+        "switch": min(e[0] for e in switch) - t_stop,
+        "switch(all)": max(e[0] for e in switch) - t_stop,
+    }
+    # ... and every Sentinel logged them (the log line is the event with its payload).
+    for s, r in zip(topo.sentinels, topo.recorders):
+        lines = [f"+sdown master {MASTER_NAME} {old[0]} {old[1]}",
+                 f"+switch-master {MASTER_NAME} {old[0]} {old[1]} {new_ip} {new_port}"]
+        if r.find("+odown", odown_text, t_stop):
+            lines.append(f"+odown {odown_text}")
+        for line in lines:
+            assert logged(s, line), (s.kind, s.host, line)
+
+    # The replicas stayed up throughout: the reconfiguration transaction drops their pub/sub
+    # link (CLIENT KILL TYPE pubsub) and a Sentinel reconnects it at once, as Redis does. And
+    # the leader ended the failover only after the other replica's +slave-reconf-done.
+    for r in topo.recorders:
+        for _, _, data in r.all("+sdown", after=t_stop):
+            assert not (data.startswith("slave ") and data.split()[2] in HOSTS[1:]), data
+    leader = next(r for r in topo.recorders if r.find("+elected-leader", MASTER_NAME, t_stop))
+    end = leader.find("+failover-end", MASTER_NAME, t_stop)
+    done = [e for e in leader.all("+slave-reconf-done", after=t_stop)
+            if e[2].split()[2] in HOSTS[1:] and e[2].split()[2] != new_ip]
+    assert end and done and done[0][0] <= end[0], (done, end)
+
+    def all_answer_new():
+        return all(s.client().execute_command("SENTINEL", "GET-MASTER-ADDR-BY-NAME",
+                                              MASTER_NAME) == [new_ip, str(new_port)]
+                   for s in topo.sentinels)
+    wait_for(all_answer_new, timeout=10, message="every Sentinel answers the new master")
+
+    # A redis-py Sentinel client finds the new master and writes to it.
+    sentinel = redis.sentinel.Sentinel(topo.sentinel_addrs(), socket_timeout=2,
+                                       decode_responses=True)
+    assert sentinel.discover_master(MASTER_NAME) == (new_ip, new_port)
+    master = sentinel.master_for(MASTER_NAME, socket_timeout=2)
+    wait_for(lambda: master.set("after", "2"), timeout=10, message="write to new master")
+    assert master.get("before") == "1"
+
+    # The other replica follows the new master.
+    other = next(n for n in topo.servers[1:] if (n.host, n.port) != (new_ip, new_port))
+    wait_for(lambda: other.client().info("replication").get("master_host") == new_ip and
+             other.client().info("replication").get("master_link_status") == "up",
+             timeout=20, message="other replica follows the new master")
+
+    # The old master comes back and is converted to a replica of the new one.
+    t_restart = time.monotonic()
+    topo.master.start()
+    topo.wait_event_anywhere("+convert-to-slave", f"{old[0]} {old[1]}", timeout=30,
+                             after=t_restart)
+
+    def old_master_replicates():
+        info = topo.master.client().info("replication")
+        return (info.get("role") == "slave" and info.get("master_host") == new_ip and
+                info.get("master_port") == new_port and info.get("master_link_status") == "up")
+    wait_for(old_master_replicates, timeout=30, message="old master replicates the new one")
+    wait_for(lambda: topo.master.client().get("after") == "2", timeout=10,
+             message="old master has the data written meanwhile")
+    timeline["rejoined"] = time.monotonic() - t_stop
+    print(f"failover timeline (s after {stop} of the master):",
+          {k: round(v, 3) for k, v in timeline.items()})
+    return timeline

@@ -387,3 +387,30 @@ def test_diskless_sync_from_tandem_master(tmp_path, replica_kinds):
     finally:
         for s in replicas + [master]:
             s.stop()
+
+
+def test_commands_run_on_a_replica_do_not_move_its_offset_and_wait_stays_honest(tmp_path):
+    """A replica's stream is its master's: a PUBLISH run on the replica itself (Sentinel hellos)
+    must not grow its offset, or its ACKs would confirm writes it never received."""
+    master = start("tandem", tmp_path, "master")
+    replica = start("tandem", tmp_path, "replica")
+    try:
+        m = cli(master)
+        make_replica(replica, master)
+        wait_link_up(replica)
+        m.set("a", "1")
+        wait_in_sync(master, [replica])
+        before = info(replica)["master_repl_offset"]
+        for _ in range(3):
+            cli(replica).publish("__sentinel__:hello", "x")
+        assert info(replica)["master_repl_offset"] == before
+        time.sleep(1.2)  # let an ACK carry the replica's offset
+        os.kill(replica.proc.popen.pid, signal.SIGSTOP)
+        try:
+            m.set("b", "2")
+            assert m.execute_command("WAIT", "1", "500") == 0
+        finally:
+            os.kill(replica.proc.popen.pid, signal.SIGCONT)
+    finally:
+        replica.stop()
+        master.stop()
