@@ -25,8 +25,6 @@ using config::LogMessage;
 
 namespace {
 
-bool ReadWhole(const std::string& path, std::string& out) { return storage::ReadFile(path, out); }
-
 int64_t FileSize(const std::string& path) {
   struct stat st {};
   return ::stat(path.c_str(), &st) == 0 ? static_cast<int64_t>(st.st_size) : 0;
@@ -68,7 +66,7 @@ std::string Aof::PathOf(const std::string& name) const { return DirPath() + "/" 
 std::string Aof::LoadFile(const std::string& name, bool last, bool& truncated_fixed) {
   const std::string path = PathOf(name);
   std::string data;
-  if (!ReadWhole(path, data)) {
+  if (!storage::ReadFile(path, data)) {
     return fmt::format("Fatal error: can't open the append log file {} for reading: {}", name,
                        strerror(errno));
   }
@@ -141,7 +139,7 @@ std::string Aof::LoadAtStart(bool& loaded) {
   const std::string manifest_path = PathOf(aof::ManifestName(cfg.appendfilename));
   const std::string legacy = cfg.dir + "/" + cfg.appendfilename;
   std::string text;
-  if (!ReadWhole(manifest_path, text)) {
+  if (!storage::ReadFile(manifest_path, text)) {
     struct stat st {};
     if (::stat(legacy.c_str(), &st) == 0) {
       // Redis < 7.0 layout: load it, then move it into the directory as the base.

@@ -117,18 +117,14 @@ void Fence::Decide(bool final) {
   }
   std::pair<std::string, int> best;
   int best_votes = -1;
-  bool tie_with_other = false;
   for (const auto& [addr, n] : votes) {
     if (n > best_votes) {
       best = addr;
       best_votes = n;
-      tie_with_other = false;
     } else if (n == best_votes && !IsMe(addr.first, addr.second)) {
       best = addr;  // a tie goes to another node
-      tie_with_other = true;
     }
   }
-  (void)tie_with_other;
   active_ = false;
   if (IsMe(best.first, best.second)) {
     LogMessage(Level::kNotice,

@@ -35,11 +35,6 @@ std::string RandomHex40() {
   return s;
 }
 
-// The RESP form of a command, as it travels in the stream.
-void AppendCommand(std::string& out, std::span<const std::string_view> argv) {
-  resp::EncodeCommand(argv, out);
-}
-
 constexpr size_t kBulkChunk = 1 << 20;  // RDB bytes queued per replica per loop iteration
 
 }  // namespace
@@ -166,10 +161,10 @@ void Replication::Feed(int db, std::span<const std::string_view> argv) {
   if (db != stream_db_) {
     std::string dbs = std::to_string(db);
     std::string_view sel[] = {"SELECT", dbs};
-    AppendCommand(bytes, sel);
+    resp::EncodeCommand(sel, bytes);
     stream_db_ = db;
   }
-  AppendCommand(bytes, argv);
+  resp::EncodeCommand(argv, bytes);
   FeedStream(bytes);
 }
 
@@ -1035,7 +1030,7 @@ void Replication::OnConnected(int status) {
 void Replication::SendCommand(std::initializer_list<std::string_view> argv) {
   if (link_ == nullptr) return;
   std::vector<std::string_view> v(argv);
-  AppendCommand(link_->output(), v);
+  resp::EncodeCommand(v, link_->output());
   link_->Flush();
 }
 
@@ -1376,7 +1371,7 @@ void Replication::SendAck() {
   if (m == nullptr) return;
   std::string off = std::to_string(master_repl_offset_);
   std::string_view argv[] = {"REPLCONF", "ACK", off};
-  AppendCommand(m->conn().output(), argv);
+  resp::EncodeCommand(argv, m->conn().output());
   server_.MarkPendingWrite(*m);
   last_ack_ms_ = storage::SystemClockMs();
 }
@@ -1414,7 +1409,7 @@ void Replication::Cron(int64_t now_ms) {
     std::string_view ping[] = {"PING"};
     // PING goes in the stream without a SELECT (replicationCron feeds it with dictid -1 rules).
     std::string bytes;
-    AppendCommand(bytes, ping);
+    resp::EncodeCommand(ping, bytes);
     FeedStream(bytes);
   }
   // Replicas waiting for the RDB get a newline every second so they don't time out.
@@ -1500,7 +1495,7 @@ void Replication::BeforeSleep() {
     getack_pending_ = false;
     std::string_view argv[] = {"REPLCONF", "GETACK", "*"};
     std::string bytes;
-    AppendCommand(bytes, argv);
+    resp::EncodeCommand(argv, bytes);
     FeedStream(bytes);
   }
 }
@@ -1543,9 +1538,7 @@ void Replication::AppendInfo(std::string& out, int64_t now_ms) const {
   } else {
     field("role", "master");
   }
-  int online = 0;
-  for (const ReplicaInfo& r : replicas_) online += 1, (void)r;
-  field("connected_slaves", online);
+  field("connected_slaves", replicas_.size());
   if (!is_replica() && cfg.min_replicas_to_write > 0 && cfg.min_replicas_max_lag > 0) {
     int good = 0;
     for (const ReplicaInfo& r : replicas_) {

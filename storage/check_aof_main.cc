@@ -20,14 +20,10 @@ namespace fs = std::filesystem;
 
 namespace {
 
-bool ReadWhole(const std::string& path, std::string& out) {
-  return tandem::storage::ReadFile(path, out);
-}
-
 // Returns true when the file is valid; `cut` is set to the valid length when it is not.
 bool CheckFile(const std::string& path, bool last, bool fix) {
   std::string data;
-  if (!ReadWhole(path, data)) {
+  if (!tandem::storage::ReadFile(path, data)) {
     fmt::print("Cannot open {}: {}\n", path, strerror(errno));
     return false;
   }
@@ -97,7 +93,7 @@ int main(int argc, char** argv) {
   }
   if (p.extension() == ".manifest") {
     std::string text;
-    if (!ReadWhole(p.string(), text)) {
+    if (!tandem::storage::ReadFile(p.string(), text)) {
       fmt::print("Cannot open {}\n", p.string());
       return 1;
     }
