@@ -34,11 +34,8 @@ void CmdReplicaof(CommandContext& ctx) {
     return;
   }
   int64_t port = 0;
-  if (!ParseInt64(ctx.args[2], port)) {
-    ctx.Error(err::kNotInteger);
-    return;
-  }
-  if (port < 0 || port > 65535) {
+  // getRangeLongFromObjectOrReply: not a number and out of range share one message.
+  if (!ParseInt64(ctx.args[2], port) || port < 0 || port > 65535) {
     ctx.Error("ERR Invalid master port");
     return;
   }

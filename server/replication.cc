@@ -708,16 +708,17 @@ void Replication::Failover(CommandContext& ctx) {
     ctx.reply().Ok();
     return;
   }
-  if (force && (timeout == 0 || host.empty())) {
-    ctx.Error("ERR FAILOVER with force option requires both a timeout and target HOST and IP.");
-    return;
-  }
+  // Checked in failoverCommand's order (the differential corpus pins it).
   if (failover_state_ != FailoverState::kNone) {
     ctx.Error("ERR FAILOVER already in progress.");
     return;
   }
   if (replicas_.empty()) {
     ctx.Error("ERR FAILOVER requires connected replicas.");
+    return;
+  }
+  if (force && (timeout == 0 || host.empty())) {
+    ctx.Error("ERR FAILOVER with force option requires both a timeout and target HOST and IP.");
     return;
   }
   if (!host.empty()) {
