@@ -286,6 +286,8 @@ void Aof::Disable() {
   fd_ = -1;
   KillChild();
   manifest_.files.clear();
+  rebase_pending_ = false;
+  rebase_incr_open_ = false;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -307,6 +309,8 @@ void Aof::Feed(int db, std::span<const std::string_view> argv) {
 // with half a command that a later append would glue to the next one.
 bool Aof::WriteBuffer() {
   if (buf_.empty() || fd_ < 0) return true;
+  // After a sync, nothing may reach the old incremental file (it belongs to the old dataset).
+  if (rebase_pending_ && !rebase_incr_open_ && !OpenRebaseIncr()) return false;
   off_t before = ::lseek(fd_, 0, SEEK_END);
   size_t done = 0;
   while (done < buf_.size()) {
@@ -423,12 +427,17 @@ std::expected<void, std::string> Aof::StartRewrite() {
   // Everything so far goes to the current incremental file, which the new base will replace.
   if (!WriteBuffer()) return std::unexpected("Can't flush the AOF buffer before rewriting");
   (void)::fdatasync(fd_);
-  new_incr_seq_ = manifest_.max_incr_seq() + 1;
-  auto o = OpenIncr(new_incr_seq_);
-  if (!o) return o;
-  manifest_.files.push_back({aof::IncrName(cfg.appendfilename, new_incr_seq_), new_incr_seq_, 'i'});
-  auto w = WriteManifest(manifest_);
-  if (!w) return w;
+  if (rebase_pending_) {
+    if (!OpenRebaseIncr()) return std::unexpected("Can't open a new incremental AOF file");
+  } else {
+    new_incr_seq_ = manifest_.max_incr_seq() + 1;
+    auto o = OpenIncr(new_incr_seq_);
+    if (!o) return o;
+    manifest_.files.push_back(
+        {aof::IncrName(cfg.appendfilename, new_incr_seq_), new_incr_seq_, 'i'});
+    auto w = WriteManifest(manifest_);
+    if (!w) return w;
+  }
   rewrite_temp_ = PathOf(fmt::format("temp-rewriteaof-bg-{}.aof", ::getpid()));
   storage::rdb::SaveOptions opt;
   opt.aof_base = 1;
@@ -507,7 +516,40 @@ void Aof::FinishRewrite(bool ok) {
   last_rewrite_ok_ = true;
   consecutive_failures_ = 0;
   ++rewrites_;
+  rebase_pending_ = false;
+  rebase_incr_open_ = false;
   LogMessage(Level::kNotice, "Background AOF rewrite finished successfully");
+}
+
+void Aof::RestartAfterSync() {
+  if (!enabled()) return;
+  KillChild();  // it was writing the dataset the sync replaced
+  rewrite_scheduled_ = false;
+  buf_.clear();
+  rebase_pending_ = true;
+  rebase_incr_open_ = false;
+  auto r = StartRewrite();
+  if (!r && r.error() != "scheduled") {
+    LogMessage(Level::kWarning, fmt::format("Failed enabling the AOF after successful master "
+                                            "synchronization: {}. Trying it again in one second.",
+                                            r.error()));
+  }
+}
+
+// The incremental file that follows the new dataset, recorded in the manifest in memory only:
+// the manifest on disk changes when the rewrite of the new dataset is done.
+bool Aof::OpenRebaseIncr() {
+  if (rebase_incr_open_) return true;
+  const int64_t seq = manifest_.max_incr_seq() + 1;
+  auto o = OpenIncr(seq);
+  if (!o) {
+    LogMessage(Level::kWarning, o.error());
+    return false;
+  }
+  manifest_.files.push_back({aof::IncrName(server_.config().appendfilename, seq), seq, 'i'});
+  new_incr_seq_ = seq;
+  rebase_incr_open_ = true;
+  return true;
 }
 
 void Aof::Cron(int64_t now_ms) {
@@ -548,7 +590,7 @@ void Aof::Cron(int64_t now_ms) {
   }
   const ServerConfig& cfg = server_.config();
   if (child_pid_ < 0 && !server_.persistence().child_running()) {
-    bool due = rewrite_scheduled_;
+    bool due = rewrite_scheduled_ || (rebase_pending_ && now_ms - last_rewrite_try_ms_ >= 1000);
     if (!due && cfg.auto_aof_rewrite_percentage > 0 &&
         current_size_ > cfg.auto_aof_rewrite_min_size) {
       int64_t base = base_size_ > 0 ? base_size_ : 1;

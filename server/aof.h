@@ -58,6 +58,12 @@ class Aof {
   void KillChild();
 
   std::expected<void, std::string> StartRewrite();
+  // After a full sync replaced the dataset (Redis 7.0's restartAOFAfterSYNC): new writes go to a
+  // fresh incremental file and a rewrite of the new dataset starts (retried every second until it
+  // succeeds). Until it finishes the manifest on disk keeps naming the old files, so a crash in
+  // between reloads the old dataset whole, never old data mixed with the new stream.
+  void RestartAfterSync();
+  bool rebase_pending() const { return rebase_pending_; }
   bool rewrite_in_progress() const { return child_pid_ > 0; }
   bool rewrite_scheduled() const { return rewrite_scheduled_; }
   void ScheduleRewrite() { rewrite_scheduled_ = true; }
@@ -77,6 +83,7 @@ class Aof {
   void FsyncInBackground();
   void FsyncThread();
   void FinishRewrite(bool ok);
+  bool OpenRebaseIncr();
 
   Server& server_;
   storage::aof::Manifest manifest_;
@@ -95,6 +102,8 @@ class Aof {
   std::string rewrite_temp_;
   int64_t new_incr_seq_ = 0;
   bool rewrite_scheduled_ = false;
+  bool rebase_pending_ = false;    // RestartAfterSync: the manifest on disk names the old dataset
+  bool rebase_incr_open_ = false;  // ... and the incremental file after the new one is open
   bool last_rewrite_ok_ = true;
   int64_t last_rewrite_secs_ = -1;
   uint64_t rewrites_ = 0;

@@ -1346,6 +1346,8 @@ void Replication::FinishTransfer() {
   backlog_.Create(static_cast<size_t>(cfg.repl_backlog_size), master_repl_offset_);
   has_cached_master_ = true;
   LogMessage(Level::kNotice, "MASTER <-> REPLICA sync: Finished with success");
+  // The AOF must describe the new dataset: rewrite it (restartAOFAfterSYNC).
+  server_.aof().RestartAfterSync();
   AdoptMasterLink();
 }
 

@@ -414,3 +414,55 @@ def test_commands_run_on_a_replica_do_not_move_its_offset_and_wait_stays_honest(
     finally:
         replica.stop()
         master.stop()
+
+
+@pytest.mark.parametrize("crash_before_rewrite", [False, True])
+def test_replica_aof_after_full_sync(tmp_path, crash_before_rewrite):
+    """A replica with appendonly yes must have the synced dataset in its AOF, as Redis's
+    restartAOFAfterSYNC does: its AOF is rewritten from the loaded snapshot, and writes go to a
+    fresh incremental file meanwhile. Killed once that rewrite is done, it restarts (without its
+    master) with exactly the master's data. Killed before (the rewrite is made to fail with a
+    disk fault), the manifest still names its old files, so it restarts with its old dataset
+    whole, never the old data mixed with the new stream (which went to a file the manifest does
+    not name yet)."""
+    master = start("tandem", tmp_path, "master", ["--repl-diskless-sync", "no"])
+    rdir = tmp_path / "replica"
+    replica = start("tandem", tmp_path, "replica", ["--appendonly", "yes"])
+    port = replica.port
+    try:
+        m, r = cli(master), cli(replica)
+        r.set("old", "replica's own data")  # what the replica held before it followed the master
+        old_digest = r.execute_command("DEBUG", "DIGEST")
+        m.mset({f"k{i}": str(i) for i in range(2000)})
+        if crash_before_rewrite:
+            r.execute_command("DEBUG", "TANDEM-DISK-FAULT", "fsync", "EIO")
+        make_replica(replica, master)
+        wait_link_up(replica)
+        m.set("after-sync", "1")
+        m.incr("counter")
+        digest = wait_in_sync(master, [replica])
+        if crash_before_rewrite:
+            aof_dir = rdir / "appendonlydir"
+            th.wait_for(lambda: any(b"after-sync" in f.read_bytes() for f in aof_dir.iterdir()),
+                        timeout=5, message="the stream after the sync is not in any AOF file")
+            manifest = (aof_dir / "appendonly.aof.manifest").read_text()
+            newest = [f.name for f in aof_dir.iterdir() if b"after-sync" in f.read_bytes()]
+            assert all(name not in manifest for name in newest), (manifest, newest)
+            th.wait_for(lambda: r.info("persistence")["aof_last_bgrewrite_status"] == "err",
+                        timeout=5, message="the rewrite did not fail on the disk fault")
+        else:
+            th.wait_for(lambda: r.info("persistence")["aof_rewrites"] >= 1, timeout=10,
+                        message="the AOF was not rewritten after the full sync")
+            m.set("after-rewrite", "2")
+            digest = wait_in_sync(master, [replica])
+        os.kill(replica.proc.popen.pid, signal.SIGKILL)
+        replica.proc.popen.wait(5)
+        args = th.standard_args(port, str(rdir)) + DEBUG + ["--appendonly", "yes"]
+        p = th.start_server(require_tandem_binary(), args, cwd=str(rdir),
+                            logfile=str(rdir / "server2.log"))
+        replica = th.Server(p, port, str(rdir), require_tandem_binary())
+        got = cli(replica).execute_command("DEBUG", "DIGEST")
+        assert got == (old_digest if crash_before_rewrite else digest)
+    finally:
+        replica.stop()
+        master.stop()
