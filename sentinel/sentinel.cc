@@ -623,9 +623,13 @@ void Sentinel::ForceHelloUpdate(Instance& master) {
 void Sentinel::CheckSubjectivelyDown(Instance& ri) {
   const int64_t now = NowMs();
   int64_t elapsed = 0;
+  // The PINGs travel on the command link, so only its state counts. Redis also counts a dropped
+  // pub/sub link here: the reconfiguration transaction's CLIENT KILL TYPE pubsub then makes a
+  // replica that answered its last PING up to a ping period ago look down for the moment until
+  // the link is back, a false +sdown whenever down-after-milliseconds is near the ping period.
   if (ri.link.act_ping_time) {
     elapsed = now - ri.link.act_ping_time;
-  } else if (ri.disconnected()) {
+  } else if (!ri.link.cc_up()) {
     elapsed = now - ri.link.last_avail_time;
   }
   const Timing& t = g_.timing;
@@ -653,7 +657,7 @@ void Sentinel::CheckSubjectivelyDown(Instance& ri) {
                     "{} is subjectively down: no valid PING reply for {} ms "
                     "(down-after-milliseconds {}){}",
                     Describe(ri), elapsed, ri.down_after_period,
-                    ri.disconnected() ? ", link disconnected" : "");
+                    ri.link.cc_up() ? "" : ", command link disconnected");
       } else if (wrong_role) {
         config::Log(Level::kNotice, "{} is subjectively down: it reports role:slave for {} ms",
                     Describe(ri), now - ri.role_reported_time);

@@ -226,6 +226,8 @@ def sentinel_conf(host: str, port: int, directory: str, master, quorum: int = 2,
                   extra: Optional[List[str]] = None) -> List[str]:
     lines = [f"port {port}", f"bind {host}", "daemonize no", f"dir {directory}",
              f"logfile {os.path.join(directory, 'sentinel.log')}",
+             # verbose: link drops and reconnects are in the log a failed scenario prints
+             f"loglevel {os.environ.get('TANDEM_SENTINEL_LOGLEVEL', 'verbose')}",
              f"sentinel monitor {MASTER_NAME} {master[0]} {master[1]} {quorum}",
              f"sentinel announce-ip {host}",
              f"sentinel down-after-milliseconds {MASTER_NAME} {down_after}",
@@ -383,8 +385,21 @@ class Topology:
     def __enter__(self) -> "Topology":
         return self.start()
 
-    def __exit__(self, *exc) -> None:
+    def __exit__(self, exc_type, *exc) -> None:
         self.stop()
+        if exc_type is not None and exc_type is not KeyboardInterrupt:
+            self.print_logs()
+
+    def print_logs(self, lines: int = 60) -> None:
+        """The tail of every node's log, printed (pytest shows it) when a scenario failed."""
+        for n in self.sentinels + self.servers:
+            try:
+                with open(n.logfile, errors="replace") as f:
+                    tail = f.readlines()[-lines:]
+            except OSError:
+                continue
+            print(f"----- {n.kind} {n.host}:{n.port} {n.logfile} (last {len(tail)} lines)")
+            print("".join(tail), end="")
 
     @property
     def master(self) -> Node:
