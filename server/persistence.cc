@@ -77,14 +77,15 @@ std::string Persistence::LoadAtStart() {
   return {};
 }
 
-std::string Persistence::LoadRdbForReplication(const std::string& path) {
+template <typename LoadFn>
+std::string Persistence::LoadForReplication(LoadFn&& load) {
   auto t0 = std::chrono::steady_clock::now();
   storage::rdb::LoadOptions opt;
   opt.limits = LimitsFrom(server_.config());
   opt.now_ms = storage::SystemClockMs();
   opt.drop_expired = false;  // the master sends DEL for what expires
   server_.set_mute_new_key_events(true);
-  auto res = storage::rdb::LoadFile(path, server_.keyspace(), opt);
+  auto res = load(opt);
   server_.set_mute_new_key_events(false);
   if (!res) return fmt::format("{} at offset {}", res.error().what, res.error().offset);
   last_load_keys = res->keys;
@@ -93,6 +94,17 @@ std::string Persistence::LoadRdbForReplication(const std::string& path) {
              fmt::format("Done loading RDB, keys loaded: {}, keys expired: {}. ({:.3f} seconds)",
                          res->keys, res->expired_skipped, SecondsSince(t0)));
   return {};
+}
+
+std::string Persistence::LoadRdbForReplication(const std::string& path) {
+  return LoadForReplication([&](const storage::rdb::LoadOptions& opt) {
+    return storage::rdb::LoadFile(path, server_.keyspace(), opt);
+  });
+}
+
+std::string Persistence::LoadRdbForReplication(std::string_view payload, storage::Keyspace& into) {
+  return LoadForReplication(
+      [&](const storage::rdb::LoadOptions& opt) { return storage::rdb::Load(payload, into, opt); });
 }
 
 // The snapshot's options: compression and checksum per config, plus the replication id and

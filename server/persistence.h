@@ -12,6 +12,11 @@
 #include <cstdint>
 #include <expected>
 #include <string>
+#include <string_view>
+
+namespace tandem::storage {
+class Keyspace;
+}  // namespace tandem::storage
 
 namespace tandem::server {
 
@@ -26,6 +31,9 @@ class Persistence {
   std::string LoadAtStart();
   // A replica's full sync: loads `path` keeping logically expired keys (the master expires).
   std::string LoadRdbForReplication(const std::string& path);
+  // repl-diskless-load: the payload received in memory, into `into` (the live keyspace, or a
+  // separate one with swapdb).
+  std::string LoadRdbForReplication(std::string_view payload, storage::Keyspace& into);
 
   // SAVE.
   std::expected<void, std::string> Save();
@@ -54,6 +62,8 @@ class Persistence {
   uint64_t last_load_expired = 0;
 
  private:
+  template <typename LoadFn>
+  std::string LoadForReplication(LoadFn&& load);
   std::expected<void, std::string> Fork(bool for_replication, int pipe_fd = -1);
   std::string SaveNow();
 

@@ -935,6 +935,7 @@ void Replication::CancelHandshake() {
     ::unlink(transfer_path_.c_str());
     transfer_fd_ = -1;
   }
+  transfer_mem_ = std::string();  // a half-received diskless payload
   if (state_ != State::kNone && state_ != State::kConnected) state_ = State::kConnect;
 }
 
@@ -1169,6 +1170,17 @@ void Replication::HandlePsyncReply(std::string_view line) {
     psync_replid_ = parts[1];
     psync_offset_ = off;
     LogMessage(Level::kNotice, fmt::format("Full resync from master: {}:{}", parts[1], off));
+    // repl-diskless-load (useDisklessLoad): swapdb always, on-empty-db when we hold no key.
+    const ReplDisklessLoad mode = server_.config().repl_diskless_load;
+    diskless_load_ = mode == ReplDisklessLoad::kSwapdb ||
+                     (mode == ReplDisklessLoad::kOnEmptyDb && server_.keyspace().TotalKeys() == 0);
+    transfer_mem_.clear();
+    transfer_size_ = -1;
+    transfer_read_ = 0;
+    if (diskless_load_) {
+      state_ = State::kTransfer;
+      return;
+    }
     // Open the temp file the RDB lands in (readSyncBulkPayload).
     transfer_path_ = fmt::format("{}/temp-{}.{}.rdb", server_.config().dir,
                                  storage::SystemClockMs() / 1000, ::getpid());
@@ -1247,8 +1259,9 @@ bool Replication::ReadTransfer(net::Connection& conn) {
       eof_tail_.clear();
       transfer_size_ = -2;
       LogMessage(Level::kNotice,
-                 "MASTER <-> REPLICA sync: receiving streamed RDB from master "
-                 "with EOF to disk");
+                 fmt::format("MASTER <-> REPLICA sync: receiving streamed RDB from master "
+                             "with EOF to {}",
+                             diskless_load_ ? "parser" : "disk"));
     } else {
       int64_t n = 0;
       if (!storage::StringToInt64(std::string_view(line).substr(1), n) || n < 0) {
@@ -1256,8 +1269,10 @@ bool Replication::ReadTransfer(net::Connection& conn) {
         return false;
       }
       transfer_size_ = n;
-      LogMessage(Level::kNotice,
-                 fmt::format("MASTER <-> REPLICA sync: receiving {} bytes from master to disk", n));
+      LogMessage(Level::kNotice, fmt::format("MASTER <-> REPLICA sync: receiving {} bytes from "
+                                             "master to {}",
+                                             n, diskless_load_ ? "parser" : "disk"));
+      if (diskless_load_) transfer_mem_.reserve(static_cast<size_t>(n));
     }
   }
   std::string_view v = buf.view();
@@ -1277,7 +1292,8 @@ bool Replication::ReadTransfer(net::Connection& conn) {
     eof_tail_.append(chunk);
     if (eof_tail_.size() > 40) eof_tail_.erase(0, eof_tail_.size() - 40);
   }
-  size_t written = 0;
+  size_t written = diskless_load_ ? chunk.size() : 0;
+  if (diskless_load_) transfer_mem_.append(chunk);
   while (written < chunk.size()) {
     ssize_t w = ::write(transfer_fd_, chunk.data() + written, chunk.size() - written);
     if (w < 0) {
@@ -1294,7 +1310,9 @@ bool Replication::ReadTransfer(net::Connection& conn) {
   buf.Consume(take);
   if ((transfer_size_ >= 0 && transfer_read_ == transfer_size_) ||
       (transfer_size_ == -2 && eof_tail_ == eof_mark_)) {
-    if (transfer_size_ == -2) {
+    if (transfer_size_ == -2 && diskless_load_) {
+      transfer_mem_.resize(transfer_mem_.size() - 40);  // the mark is not part of the RDB
+    } else if (transfer_size_ == -2) {
       // The mark is not part of the RDB.
       if (::ftruncate(transfer_fd_, transfer_read_ - 40) != 0) {
         DropMasterLink("Failed to truncate the streamed RDB");
@@ -1308,6 +1326,10 @@ bool Replication::ReadTransfer(net::Connection& conn) {
 }
 
 void Replication::FinishTransfer() {
+  if (diskless_load_) {
+    FinishDisklessLoad();
+    return;
+  }
   if (::fsync(transfer_fd_) != 0) {
     LogMessage(Level::kWarning, fmt::format("Failed trying to sync the temp DB to disk in "
                                             "MASTER <-> REPLICA synchronization: {}",
@@ -1336,6 +1358,48 @@ void Replication::FinishTransfer() {
     DropMasterLink("RDB load failed");
     return;
   }
+  AttachToNewDataset();
+}
+
+// repl-diskless-load: the payload, received in memory, is parsed from there. With swapdb it loads
+// into a separate dataset while the old one stays in place, and a payload that does not load
+// whole leaves the old data untouched; with on-empty-db there is no old data to keep.
+void Replication::FinishDisklessLoad() {
+  std::string payload = std::move(transfer_mem_);
+  transfer_mem_ = std::string();
+  const bool swap = server_.config().repl_diskless_load == ReplDisklessLoad::kSwapdb;
+  std::string err;
+  if (swap) {
+    LogMessage(Level::kNotice, "MASTER <-> REPLICA sync: Loading DB in memory");
+    storage::Keyspace loaded(server_.keyspace().databases(), storage::SystemClockMs);
+    err = server_.persistence().LoadRdbForReplication(payload, loaded);
+    if (err.empty()) {
+      LogMessage(Level::kNotice,
+                 "MASTER <-> REPLICA sync: Swapping the old data with the loaded data");
+      server_.SwapInDataset(loaded);
+      LogMessage(Level::kNotice, "MASTER <-> REPLICA sync: Discarding old data");
+    } else {
+      LogMessage(Level::kWarning, "MASTER <-> REPLICA sync: Discarding the half-loaded data");
+    }
+  } else {
+    LogMessage(Level::kNotice, "MASTER <-> REPLICA sync: Flushing old data");
+    server_.FlushAllForSync();
+    LogMessage(Level::kNotice, "MASTER <-> REPLICA sync: Loading DB in memory");
+    err = server_.persistence().LoadRdbForReplication(payload, server_.keyspace());
+    if (!err.empty()) server_.FlushAllForSync();
+  }
+  if (!err.empty()) {
+    LogMessage(
+        Level::kWarning,
+        fmt::format("Failed trying to load the MASTER synchronization DB from socket: {}", err));
+    DropMasterLink("RDB load failed");
+    return;
+  }
+  AttachToNewDataset();
+}
+
+void Replication::AttachToNewDataset() {
+  const ServerConfig& cfg = server_.config();
   // The stream continues from the snapshot's offset under the master's id; our own replicas
   // must resynchronise against the new dataset (replicationAttachToNewMaster).
   DisconnectReplicas();

@@ -202,6 +202,8 @@ class Replication : public net::ConnectionHandler {
   void HandlePsyncReply(std::string_view line);
   bool ReadTransfer(net::Connection& conn);
   void FinishTransfer();
+  void FinishDisklessLoad();
+  void AttachToNewDataset();
   void AdoptMasterLink();
   void DropMasterLink(std::string_view why);
   void CancelHandshake();
@@ -245,6 +247,10 @@ class Replication : public net::ConnectionHandler {
   int64_t transfer_read_ = 0;
   std::string eof_mark_;
   std::string eof_tail_;  // last 40 bytes seen in EOF-marker mode
+  // repl-diskless-load swapdb / on-empty-db: the payload is kept in memory and parsed from there
+  // (into a separate dataset with swapdb, swapped in only when it loaded whole).
+  bool diskless_load_ = false;
+  std::string transfer_mem_;
   std::string psync_replid_;
   int64_t psync_offset_ = 0;
   int64_t last_io_ms_ = 0;

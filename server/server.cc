@@ -1136,6 +1136,13 @@ void Server::FlushAllForSync() {
   }
 }
 
+void Server::SwapInDataset(storage::Keyspace& loaded) {
+  for (int i = 0; i < keyspace_.databases(); ++i) {
+    keyspace_.db(i).SwapContents(loaded.db(i));
+    TouchWatchedDb(i);
+  }
+}
+
 void Server::ExecTransaction(Client& c) {
   in_exec_ = true;  // blocking commands answer at once inside a transaction
   multi_targets_ = 0;

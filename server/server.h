@@ -192,6 +192,8 @@ class Server : public net::ConnectionHandler {
   Client& AdoptMasterConnection(net::Connection* conn);
   // Empties every db before a full sync loads the master's RDB (emptyData).
   void FlushAllForSync();
+  // repl-diskless-load swapdb: `loaded` takes the old data, every db takes the loaded one.
+  void SwapInDataset(storage::Keyspace& loaded);
   // The "new" keyspace event (class n) needs a hook on every key creation; it is installed only
   // while notify-keyspace-events asks for it, and muted while a dataset is loaded.
   void InstallNewKeyHook();

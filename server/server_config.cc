@@ -366,7 +366,7 @@ void RegisterServerOptions(Schema& s, ServerConfig& c) {
                   {"local5", 6},
                   {"local6", 7},
                   {"local7", 8}});
-  s.AddEnum<ReplDisklessLoad>({"repl-diskless-load", {}, kNot}, &c.repl_diskless_load,
+  s.AddEnum<ReplDisklessLoad>({"repl-diskless-load", {}, 0}, &c.repl_diskless_load,
                               ReplDisklessLoad::kDisabled,
                               {{"disabled", ReplDisklessLoad::kDisabled},
                                {"on-empty-db", ReplDisklessLoad::kOnEmptyDb},

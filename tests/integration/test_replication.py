@@ -466,3 +466,116 @@ def test_replica_aof_after_full_sync(tmp_path, crash_before_rewrite):
     finally:
         replica.stop()
         master.stop()
+
+
+class FakeMaster:
+    """A master that answers the handshake and sends `payload` as the full-sync RDB ($<len>)."""
+
+    def __init__(self, payload: bytes):
+        import socket
+        self.payload = payload
+        self.sock = socket.socket()
+        self.sock.bind((th.HOST, 0))
+        self.sock.listen(4)
+        self.port = self.sock.getsockname()[1]
+        self.syncs = 0
+        self.thread = threading.Thread(target=self.serve, daemon=True)
+        self.thread.start()
+
+    def serve(self):
+        while True:
+            try:
+                conn, _ = self.sock.accept()
+            except OSError:
+                return
+            conn.settimeout(5)
+            buf = b""
+            try:
+                while True:
+                    try:
+                        end = th.frame_end(buf)
+                    except th.Incomplete:
+                        data = conn.recv(4096)
+                        if not data:
+                            break
+                        buf += data
+                        continue
+                    argv = th.parse(buf[:end])
+                    buf = buf[end:]
+                    name = argv[0].upper() if isinstance(argv, list) else b""
+                    if name == b"PING":
+                        conn.sendall(b"+PONG\r\n")
+                    elif name == b"PSYNC":
+                        self.syncs += 1
+                        conn.sendall(b"+FULLRESYNC " + b"f" * 40 + b" 0\r\n")
+                        conn.sendall(b"$%d\r\n" % len(self.payload) + self.payload)
+                    else:
+                        conn.sendall(b"+OK\r\n")
+            except OSError:
+                pass
+            finally:
+                conn.close()
+
+    def close(self):
+        self.sock.close()
+
+
+@pytest.mark.parametrize("sync_mode,load_mode", [("disk", "swapdb"), ("diskless", "swapdb"),
+                                                  ("diskless", "on-empty-db")])
+def test_diskless_load(tmp_path, sync_mode, load_mode):
+    """repl-diskless-load swapdb (and on-empty-db on an empty replica): the RDB is parsed from
+    memory (no temp or dump file on the replica's disk), whether the master sends it sized
+    (disk) or EOF-marked (diskless sync)."""
+    master = start("tandem", tmp_path, "master",
+                   ["--repl-diskless-sync", "yes" if sync_mode == "diskless" else "no",
+                    "--repl-diskless-sync-delay", "0"])
+    rdir = tmp_path / "replica"
+    replica = start("tandem", tmp_path, "replica", ["--repl-diskless-load", load_mode])
+    try:
+        m, r = cli(master), cli(replica)
+        m.mset({f"k{i}": str(i) for i in range(5000)})
+        m.hset("h", mapping={"a": "1"})
+        if load_mode == "swapdb":
+            r.set("old", "x")
+        make_replica(replica, master)
+        wait_link_up(replica)
+        m.set("after", "1")
+        wait_in_sync(master, [replica])
+        assert r.get("old") is None
+        assert sorted(p.name for p in rdir.iterdir() if p.suffix == ".rdb") == []
+        log = (rdir / "server.log").read_text()
+        assert "to parser" in log
+        assert ("Swapping the old data with the loaded data" in log) == (load_mode == "swapdb")
+    finally:
+        replica.stop()
+        master.stop()
+
+
+@pytest.mark.parametrize("load_mode", ["swapdb", "disabled", "on-empty-db"])
+def test_diskless_load_of_a_corrupt_payload(tmp_path, load_mode):
+    """A payload that does not parse: with swapdb the replica keeps its old data whole and keeps
+    serving; with disk loading (disabled, or on-empty-db while holding keys) the old data was
+    flushed before the load, as in Redis. Either way it logs why and retries the sync."""
+    fake = FakeMaster(b"REDIS0010" + b"\x42" + b"garbage")  # 0x42: no such object type
+    rdir = tmp_path / "replica"
+    replica = start("tandem", tmp_path, "replica", ["--repl-diskless-load", load_mode])
+    try:
+        r = cli(replica)
+        r.mset({"old": "x", "old2": "y"})
+        before = r.execute_command("DEBUG", "DIGEST")
+        r.replicaof(th.HOST, fake.port)
+        th.wait_for(lambda: fake.syncs >= 2, timeout=10, message="the replica did not retry")
+        log = (rdir / "server.log").read_text()
+        assert "RDB load failed" in log
+        assert r.ping()
+        if load_mode == "swapdb":
+            assert "Discarding the half-loaded data" in log
+            assert r.execute_command("DEBUG", "DIGEST") == before
+        else:
+            assert "to disk" in log
+            assert r.dbsize() == 0
+        r.replicaof("NO", "ONE")  # ends the attempt in progress: its temp file goes too
+        assert sorted(p.name for p in rdir.iterdir() if p.name.startswith("temp-")) == []
+    finally:
+        replica.stop()
+        fake.close()
