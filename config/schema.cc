@@ -479,6 +479,15 @@ std::expected<void, std::string> Schema::ApplyWords(std::vector<std::string>& ar
     Option& opt = options_[e->index];
     // Single-argument options take exactly one word; multi-argument ones check their own count.
     if (!opt.Has(kMultiArg) && nargs != 1) return std::unexpected("wrong number of arguments");
+    // A multi-argument option given one non-empty word is split like a config line, as Redis
+    // does, so `--save "900 1 300 10"` and `--client-output-buffer-limit "replica 0 0 0"` work
+    // on the command line (`--save ""` stays one empty word).
+    if (opt.Has(kMultiArg) && nargs == 1 && !argv[1].empty()) {
+      auto split = SplitArgs(argv[1]);
+      if (!split) return std::unexpected(split.error());
+      argv.resize(1);
+      argv.insert(argv.end(), split->begin(), split->end());
+    }
     SetContext ctx{true, !seen_in_load_.contains(e->index)};
     seen_in_load_.insert(e->index);
     return opt.set(std::span<const std::string>(argv).subspan(1), ctx);

@@ -73,6 +73,9 @@ std::string Persistence::LoadAtStart() {
     server_.replication().RestoreFromPersisted(res->aux.repl_id, res->aux.repl_offset);
     LogMessage(Level::kNotice, fmt::format("RDB has replication info: id {} offset {}",
                                            res->aux.repl_id, res->aux.repl_offset));
+  } else if (server_.config().replicaof_host.empty() && !res->aux.repl_id.empty() &&
+             res->aux.repl_offset >= 0 && res->aux.repl_stream_db >= 0) {
+    server_.replication().RestoreAsMasterFromPersisted(res->aux.repl_id, res->aux.repl_offset);
   }
   return {};
 }

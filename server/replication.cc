@@ -134,6 +134,17 @@ void Replication::RestoreFromPersisted(std::string_view replid, int64_t offset) 
   has_cached_master_ = true;
 }
 
+void Replication::RestoreAsMasterFromPersisted(std::string_view replid, int64_t offset) {
+  if (replid.size() != 40 || offset < 0) return;
+  // Redis 7.0: the saved history stays reachable as replid2, so replicas of the master before
+  // its restart continue with a partial sync from the (empty) backlog at the saved offset.
+  replid2_ = std::string(replid);
+  second_replid_offset_ = offset + 1;
+  master_repl_offset_ = offset;
+  backlog_.Create(static_cast<size_t>(server_.config().repl_backlog_size), master_repl_offset_);
+  backlog_idle_since_ms_ = storage::SystemClockMs();
+}
+
 void Replication::NewReplicationId() { replid_ = RandomHex40(); }
 
 // shiftReplicationId: the current history stays reachable under replid2 up to this offset.
@@ -182,10 +193,19 @@ void Replication::FeedStream(std::string_view bytes) {
     if (r.state == ReplicaState::kOnline) {
       c->conn().output().append(bytes);
       server_.MarkPendingWrite(*c);
-    } else {
+    } else if (r.in_bgsave || r.state != ReplicaState::kWaitBgsave) {
+      // Before its snapshot is forked a replica needs nothing: the snapshot will hold it.
       r.pending.append(bytes);
+      server_.CheckOutputLimits(*c, storage::SystemClockMs());
     }
   }
+}
+
+size_t Replication::PendingStreamBytes(uint64_t client_id) const {
+  for (const ReplicaInfo& r : replicas_) {
+    if (r.client_id == client_id) return r.pending.size();
+  }
+  return 0;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -441,6 +461,8 @@ bool Replication::StartDiskless(int64_t now_ms) {
     if (c == nullptr) continue;
     r.in_bgsave = true;
     r.diskless = true;
+    r.bulk_written_seen = c->conn().bytes_written();
+    r.bulk_progress_ms = now_ms;
     r.psync_offset = at;
     r.pending.clear();
     r.state = ReplicaState::kSendBulk;
@@ -579,11 +601,21 @@ void Replication::OnClientClosed(Client& c) {
 }
 
 void Replication::DropReplica(uint64_t client_id) {
+  bool was_diskless = false;
   for (auto it = replicas_.begin(); it != replicas_.end(); ++it) {
     if (it->client_id != client_id) continue;
     if (it->bulk_fd >= 0) ::close(it->bulk_fd);
+    was_diskless = it->diskless && it->state == ReplicaState::kSendBulk;
     replicas_.erase(it);
     break;
+  }
+  if (was_diskless && diskless_fd_ >= 0 &&
+      std::none_of(replicas_.begin(), replicas_.end(), [](const ReplicaInfo& r) {
+        return r.diskless && r.state == ReplicaState::kSendBulk;
+      })) {
+    LogMessage(Level::kWarning, "Diskless rdb transfer, last replica dropped, killing fork child.");
+    server_.persistence().KillChild();
+    EndDisklessTransfer(false);
   }
   if (replicas_.empty()) backlog_idle_since_ms_ = storage::SystemClockMs();
 }
@@ -1487,6 +1519,21 @@ void Replication::Cron(int64_t now_ms) {
       c->conn().output() += "\n";
       server_.MarkPendingWrite(*c);
     }
+    // A diskless replica that stopped reading holds the fork child (the pipe fills) and every
+    // other replica of the transfer: drop it after repl-timeout without progress, as Redis does
+    // (only diskless ones: a disk transfer does not block the child).
+    if (r.state == ReplicaState::kSendBulk && r.diskless) {
+      const uint64_t written = c->conn().bytes_written();
+      if (written != r.bulk_written_seen || c->conn().pending_output() == 0) {
+        r.bulk_written_seen = written;
+        r.bulk_progress_ms = now_ms;
+      } else if (now_ms - r.bulk_progress_ms > cfg.repl_timeout * 1000) {
+        LogMessage(Level::kWarning,
+                   fmt::format("Disconnecting timedout replica (full sync): {}", r.ip));
+        c->conn().Close();
+        continue;
+      }
+    }
     if (r.state == ReplicaState::kOnline && now_ms - r.ack_time_ms > cfg.repl_timeout * 1000 &&
         r.ack_time_ms > 0) {
       LogMessage(Level::kWarning,
@@ -1618,9 +1665,14 @@ void Replication::AppendInfo(std::string& out, int64_t now_ms) const {
   }
   int i = 0;
   for (const ReplicaInfo& r : replicas_) {
-    const char* st = r.state == ReplicaState::kOnline       ? "online"
-                     : r.state == ReplicaState::kWaitBgsave ? "wait_bgsave"
-                                                            : "send_bulk";
+    // As Redis names them: a diskless transfer is still wait_bgsave (the child is writing), and
+    // a replica waiting to ACK its diskless RDB is already online.
+    const char* st = "send_bulk";
+    if (r.state == ReplicaState::kOnline || r.state == ReplicaState::kWaitAck) {
+      st = "online";
+    } else if (r.state == ReplicaState::kWaitBgsave || r.diskless) {
+      st = "wait_bgsave";
+    }
     out += fmt::format("slave{}:ip={},port={},state={},offset={},lag={}\r\n", i++, r.ip,
                        r.listening_port, st, r.ack_offset, (now_ms - r.ack_time_ms) / 1000);
   }

@@ -72,6 +72,8 @@ class Replication : public net::ConnectionHandler {
   // Restores the id and offset persisted in an RDB's aux fields (a restarted replica resumes
   // with a partial sync).
   void RestoreFromPersisted(std::string_view replid, int64_t offset);
+  // A master restarted from an RDB with replication info (Redis 7.0 loadDataFromDisk).
+  void RestoreAsMasterFromPersisted(std::string_view replid, int64_t offset);
 
   // ---- propagation ----
   // Appends one command, in db `db`, to the stream (backlog + every replica). SELECT is emitted
@@ -147,10 +149,19 @@ class Replication : public net::ConnectionHandler {
     int64_t bulk_left = 0;
     bool capa_eof = false;
     bool capa_psync2 = false;
-    bool in_bgsave = false;  // the running BGSAVE includes this replica
-    bool diskless = false;   // fed from the pipe of a diskless child
+    bool in_bgsave = false;          // the running BGSAVE includes this replica
+    bool diskless = false;           // fed from the pipe of a diskless child
+    uint64_t bulk_written_seen = 0;  // diskless transfer progress, for repl-timeout
+    int64_t bulk_progress_ms = 0;
   };
   ReplicaInfo* FindReplica(uint64_t client_id);
+
+ public:
+  // Stream bytes held for a replica that is not online yet (waiting for or receiving its RDB):
+  // they count against client-output-buffer-limit replica, as Redis's output buffer does.
+  size_t PendingStreamBytes(uint64_t client_id) const;
+
+ private:
   ReplicaInfo& ReplicaFor(Client& c);
   void StartPartial(Client& c, ReplicaInfo& r, int64_t from, bool psync2);
   void SendBulkChunks(ReplicaInfo& r, Client& c);

@@ -748,9 +748,18 @@ void Server::CheckOutputLimits(Client& client, int64_t now_ms) {
       : (client.flags & kClientPubsub) ? config_.client_output_buffer_limit[2]
                                        : config_.client_output_buffer_limit[0];
   size_t used = client.conn().pending_output();
-  bool hard = lim.hard > 0 && used >= static_cast<size_t>(lim.hard);
+  long long hard_bytes = lim.hard;
+  long long soft_bytes = lim.soft;
+  if (client.flags & kClientReplica) {
+    used += replication_.PendingStreamBytes(client.id());
+    // Redis 7.0 never drops a replica below repl-backlog-size: one that could still resync
+    // partially from the backlog would only be dropped again.
+    if (hard_bytes > 0) hard_bytes = std::max(hard_bytes, config_.repl_backlog_size);
+    if (soft_bytes > 0) soft_bytes = std::max(soft_bytes, config_.repl_backlog_size);
+  }
+  bool hard = hard_bytes > 0 && used >= static_cast<size_t>(hard_bytes);
   bool soft = false;
-  if (lim.soft > 0 && used >= static_cast<size_t>(lim.soft)) {
+  if (soft_bytes > 0 && used >= static_cast<size_t>(soft_bytes)) {
     if (client.obuf_soft_limit_since_ms == 0) {
       client.obuf_soft_limit_since_ms = now_ms;
     } else if (now_ms - client.obuf_soft_limit_since_ms > lim.soft_seconds * 1000) {
@@ -854,7 +863,7 @@ void Server::Cron() {
                       kClientPausedWaiting))) {
       if (now - c->last_interaction() > config_.timeout * 1000) to_close.push_back(c);
     }
-    if (c->conn().pending_output() > 0) CheckOutputLimits(*c, now);
+    if (c->conn().pending_output() > 0 || (c->flags & kClientReplica)) CheckOutputLimits(*c, now);
   }
   for (Client* c : to_close) {
     config::LogMessage(config::Level::kVerbose, "Closing idle client");

@@ -192,6 +192,9 @@ class Server : public net::ConnectionHandler {
   Client& AdoptMasterConnection(net::Connection* conn);
   // Empties every db before a full sync loads the master's RDB (emptyData).
   void FlushAllForSync();
+  // client-output-buffer-limit for the client's class: closes it when over the hard limit, or
+  // over the soft limit for longer than its seconds.
+  void CheckOutputLimits(Client& client, int64_t now_ms);
   // repl-diskless-load swapdb: `loaded` takes the old data, every db takes the loaded one.
   void SwapInDataset(storage::Keyspace& loaded);
   // The "new" keyspace event (class n) needs a hook on every key creation; it is installed only
@@ -280,7 +283,6 @@ class Server : public net::ConnectionHandler {
   void ArmBlockTimer();
   void ExpireBlockedClients();
   void FeedMonitors(const Client& client, std::span<const std::string_view> args, int64_t now_us);
-  void CheckOutputLimits(Client& client, int64_t now_ms);
   void BeforeSleep();
   void Cron();
   void ResumePausedClients();

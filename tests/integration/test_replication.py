@@ -579,3 +579,43 @@ def test_diskless_load_of_a_corrupt_payload(tmp_path, load_mode):
     finally:
         replica.stop()
         fake.close()
+
+
+@pytest.mark.parametrize("master_kind", ["tandem", "stock"])
+def test_replica_output_buffer_limit_during_sync(tmp_path, master_kind):
+    """The stream a master holds for a replica that has its diskless RDB but has not ACKed it
+    yet (so the stream is not flowing) counts against client-output-buffer-limit replica: over
+    the hard limit, raised to repl-backlog-size as Redis 7.0 does, the master drops the replica,
+    as stock Redis does with the same settings."""
+    master = start(master_kind, tmp_path, "master",
+                   ["--repl-diskless-sync", "yes", "--repl-diskless-sync-delay", "0",
+                    "--client-output-buffer-limit", "replica 256kb 0 0"])
+    try:
+        m = cli(master)
+        m.set("k", "v")
+        stuck = th.RawConn(port=master.port)
+        assert stuck.command("REPLCONF", "capa", "eof", "capa", "psync2") == b"OK"
+        stuck.send_command("PSYNC", "?", "-1")  # reads the RDB, never sends REPLCONF ACK
+        th.wait_for(lambda: info(master)["connected_slaves"] == 1, timeout=5,
+                    message="the stuck replica never registered")
+        th.wait_for(lambda: info(master, "persistence")["rdb_bgsave_in_progress"] == 0,
+                    timeout=5, message="the diskless transfer did not end")
+        value = "x" * 1024
+        p = m.pipeline(transaction=False)
+        for i in range(300):  # ~300 KB held for it: over the limit, under repl-backlog-size
+            p.set(f"big{i}", value)
+        p.execute()
+        time.sleep(0.3)  # a cron tick or two
+        assert info(master)["connected_slaves"] == 1  # Redis 7.0: the limit is >= the backlog
+        p = m.pipeline(transaction=False)
+        for i in range(300, 1300):  # ~1.3 MB: over repl-backlog-size (1 MB)
+            p.set(f"big{i}", value)
+        p.execute()
+        th.wait_for(lambda: info(master)["connected_slaves"] == 0, timeout=5,
+                    message="the master did not drop the replica")
+        assert "overcoming of output buffer limits" in master.proc.log_text(200000)
+        assert stuck.is_closed_by_peer()
+        stuck.close()
+        assert m.dbsize() == 1301
+    finally:
+        master.stop()

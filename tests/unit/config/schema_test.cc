@@ -462,3 +462,16 @@ TEST_CASE("log: lines use Redis's format and honour level and file") {
   CHECK(content.find(" * shown 2 x\n") != std::string::npos);
   CHECK(content.find(" # warned\n") != std::string::npos);
 }
+
+TEST_CASE("config: a multi-argument option given as one word is split, as Redis does") {
+  Small s;
+  REQUIRE(s.schema.SetFromArgs(V{"save", "900 1 300 10"}).has_value());
+  CHECK(s.multi == V{"900", "1", "300", "10"});
+  Small empty;
+  REQUIRE(empty.schema.SetFromArgs(V{"save", ""}).has_value());  // --save "" stays one word
+  CHECK(empty.multi == V{""});
+  Small file;
+  REQUIRE(file.schema.LoadFromString("save \"60 5\"\n").has_value());
+  CHECK(file.multi == V{"60", "5"});
+  CHECK(!s.schema.SetFromArgs(V{"save", "60 \"5"}).has_value());  // unbalanced quotes
+}
