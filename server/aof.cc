@@ -10,12 +10,15 @@
 #include <cerrno>
 #include <cstring>
 
+#include "config/args.h"
 #include "config/log.h"
 #include "config/process.h"
 #include "resp/value.h"
+#include "server/arg_cursor.h"
 #include "server/server.h"
 #include "storage/file_io.h"
 #include "storage/rdb.h"
+#include "storage/value.h"
 
 namespace tandem::server {
 
@@ -92,12 +95,21 @@ std::string Aof::LoadFile(const std::string& name, bool last, bool& truncated_fi
     LogMessage(Level::kNotice,
                fmt::format("Reading RDB base file on AOF loading... ({} keys)", res->keys));
     rest = rest.substr(res->bytes);
+    if (res->aux.repl_id.size() == 40 && res->aux.repl_offset >= 0) {
+      loaded_repl_id_ = res->aux.repl_id;
+      loaded_repl_offset_ = res->aux.repl_offset;
+    }
   }
   const size_t preamble = data.size() - rest.size();
   std::string err;
-  aof::ScanResult r = aof::Scan(rest, [&](std::span<const std::string_view> args) {
-    if (err.empty()) server_.LoadCommand(args, err);
-  });
+  aof::ScanResult r = aof::Scan(
+      rest,
+      [&](std::span<const std::string_view> args) {
+        // A write after the last annotation: the applied offset is no longer known.
+        if (!(args.size() == 2 && EqualsIgnoreCase(args[0], "select"))) loaded_repl_id_.clear();
+        if (err.empty()) server_.LoadCommand(args, err);
+      },
+      [&](std::string_view text) { OnAnnotation(text); });
   if (!err.empty()) {
     return fmt::format("{} reading the append only file {}", err, name);
   }
@@ -180,7 +192,34 @@ std::string Aof::LoadAtStart(bool& loaded) {
       Level::kNotice,
       fmt::format("DB loaded from append only file: {:.3f} seconds",
                   std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count()));
+  if (!loaded_repl_id_.empty() && !server_.config().replicaof_host.empty()) {
+    server_.replication().RestoreFromPersisted(loaded_repl_id_, loaded_repl_offset_);
+    LogMessage(Level::kNotice, fmt::format("AOF has replication info: id {} offset {}",
+                                           loaded_repl_id_, loaded_repl_offset_));
+  }
   return {};
+}
+
+// A replica ends each write with "#tandem-repl <replid> <offset>": the master stream applied
+// so far, so that restarted from its AOF it continues with a partial sync (Redis 7.0 keeps this
+// only in RDB files). Redis's loader skips '#' lines, so the files stay loadable by stock Redis.
+void Aof::AnnotateReplication() {
+  const Replication& repl = server_.replication();
+  if (!repl.is_replica()) return;
+  if (repl.replid() == annotated_id_ && repl.offset() == annotated_offset_) return;
+  annotated_id_ = repl.replid();
+  annotated_offset_ = repl.offset();
+  buf_ += fmt::format("#{} {} {}\r\n", kReplAnnotation, annotated_id_, annotated_offset_);
+}
+
+void Aof::OnAnnotation(std::string_view text) {
+  std::vector<std::string> words = config::SplitOnSpaces(text);
+  int64_t off = 0;
+  if (words.size() == 3 && words[0] == kReplAnnotation && words[1].size() == 40 &&
+      storage::StringToInt64(words[2], off) && off >= 0) {
+    loaded_repl_id_ = words[1];
+    loaded_repl_offset_ = off;
+  }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -343,6 +382,7 @@ bool Aof::WriteBuffer() {
 
 void Aof::BeforeSleep() {
   if (!enabled() || buf_.empty()) return;
+  AnnotateReplication();
   const AppendFsync policy = server_.config().appendfsync;
   if (!WriteBuffer()) {
     if (policy == AppendFsync::kAlways) {
@@ -441,6 +481,11 @@ std::expected<void, std::string> Aof::StartRewrite() {
   rewrite_temp_ = PathOf(fmt::format("temp-rewriteaof-bg-{}.aof", ::getpid()));
   storage::rdb::SaveOptions opt;
   opt.aof_base = 1;
+  if (server_.replication().is_replica()) {  // the stream position the base holds
+    opt.repl_id = server_.replication().replid();
+    opt.repl_offset = server_.replication().offset();
+    opt.repl_stream_db = 0;
+  }
   opt.compression = cfg.rdbcompression;
   opt.checksum = cfg.rdbchecksum;
   opt.now_ms = storage::SystemClockMs();

@@ -83,6 +83,8 @@ class Aof {
   void FsyncInBackground();
   void FsyncThread();
   void FinishRewrite(bool ok);
+  void AnnotateReplication();
+  void OnAnnotation(std::string_view text);
   bool OpenRebaseIncr();
 
   Server& server_;
@@ -102,6 +104,11 @@ class Aof {
   std::string rewrite_temp_;
   int64_t new_incr_seq_ = 0;
   bool rewrite_scheduled_ = false;
+  static constexpr std::string_view kReplAnnotation = "tandem-repl";
+  std::string annotated_id_;  // last annotation written
+  int64_t annotated_offset_ = -1;
+  std::string loaded_repl_id_;  // while loading: the stream position the data reflects, if known
+  int64_t loaded_repl_offset_ = -1;
   bool rebase_pending_ = false;    // RestartAfterSync: the manifest on disk names the old dataset
   bool rebase_incr_open_ = false;  // ... and the incremental file after the new one is open
   bool last_rewrite_ok_ = true;

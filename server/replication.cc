@@ -589,6 +589,7 @@ void Replication::OnClientClosed(Client& c) {
   }
   if ((c.flags & kClientMaster) && c.id() == master_client_id_) {
     master_client_id_ = 0;
+    unapplied_.clear();  // the queued transaction is sent again after the PSYNC
     if (state_ == State::kConnected) {
       LogMessage(Level::kNotice, "Connection with master lost.");
       LogMessage(Level::kNotice, "* Caching the disconnected master state.");
@@ -1460,9 +1461,20 @@ void Replication::AdoptMasterLink() {
   SendAck();
 }
 
-void Replication::OnMasterBytesApplied(std::string_view raw) {
+void Replication::OnMasterBytesApplied(std::string_view raw, bool at_boundary) {
   last_io_ms_ = storage::SystemClockMs();
-  FeedStream(raw);
+  // As Redis's commandProcessed: the offset (and what our backlog and replicas see) moves only
+  // at command or transaction boundaries, so a snapshot, an AOF annotation, an ACK or a PSYNC
+  // after a dropped link never stands in the middle of a MULTI whose commands are still queued.
+  if (at_boundary && unapplied_.empty()) {
+    FeedStream(raw);
+    return;
+  }
+  unapplied_.append(raw);
+  if (at_boundary) {
+    FeedStream(unapplied_);
+    unapplied_.clear();
+  }
 }
 
 void Replication::SendAck() {

@@ -113,7 +113,8 @@ class Replication : public net::ConnectionHandler {
   bool is_replica() const { return !master_host_.empty(); }
   bool link_up() const { return state_ == State::kConnected; }
   // The master client processed `raw` bytes of stream (one command).
-  void OnMasterBytesApplied(std::string_view raw);
+  // `at_boundary`: the master client is not inside a MULTI after this command.
+  void OnMasterBytesApplied(std::string_view raw, bool at_boundary);
   uint64_t master_client_id() const { return master_client_id_; }
 
   // ---- periodic work ----
@@ -227,6 +228,7 @@ class Replication : public net::ConnectionHandler {
   std::string replid_;
   std::string replid2_ = std::string(40, '0');
   int64_t master_repl_offset_ = 0;
+  std::string unapplied_;  // master stream of a transaction still being queued
   int64_t second_replid_offset_ = -1;
   Backlog backlog_;
   int64_t backlog_idle_since_ms_ = 0;  // no replicas since (repl-backlog-ttl)

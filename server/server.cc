@@ -499,7 +499,7 @@ void Server::ProcessInput(Client& client) {
     if (client.flags & kClientMaster) {
       // The bytes of the command, as received, continue our own stream (chained replicas and
       // the backlog see exactly what the master sent).
-      replication_.OnMasterBytesApplied(buf.view().substr(offset, consumed));
+      replication_.OnMasterBytesApplied(buf.view().substr(offset, consumed), !client.in_multi);
     }
     offset += consumed;
   }

@@ -189,7 +189,8 @@ bool IsWord(std::string_view a, std::string_view word) {
 
 }  // namespace
 
-ScanResult Scan(std::string_view data, const CommandFn& on_command) {
+ScanResult Scan(std::string_view data, const CommandFn& on_command,
+                const AnnotationFn& on_annotation) {
   ScanResult r;
   size_t pos = 0;
   std::vector<std::string_view> args;
@@ -199,6 +200,21 @@ ScanResult Scan(std::string_view data, const CommandFn& on_command) {
   std::vector<std::vector<std::string_view>> queued;
   while (pos < data.size()) {
     size_t start = pos;
+    if (data[pos] == '#') {
+      const size_t nl = data.find('\n', pos);
+      if (nl == std::string_view::npos) {
+        r.truncated = true;
+        r.valid_bytes = in_multi ? multi_start : start;
+        r.error = "the file ends in the middle of an annotation";
+        return r;
+      }
+      std::string_view text = data.substr(pos + 1, nl - pos - 1);
+      if (!text.empty() && text.back() == '\r') text.remove_suffix(1);
+      if (on_annotation) on_annotation(text);
+      pos = nl + 1;
+      if (!in_multi) r.valid_bytes = pos;
+      continue;
+    }
     std::string err;
     Step s = ReadCommand(data, pos, args, err);
     if (s == Step::kNeedMore) {

@@ -54,8 +54,13 @@ struct ScanResult {
 // the data mid-frame makes `truncated`; anything else malformed makes `corrupt`. A MULTI without
 // its EXEC at the very end counts as truncated at the MULTI (a half-written transaction is not
 // applied, as Redis does).
+// Lines starting with '#' between commands are annotations, skipped by Redis 7.0's loader (it
+// writes "#TS:<unix time>" with aof-timestamp-enabled); `on_annotation` gets each one's text
+// after the '#', without the line end.
 using CommandFn = std::function<void(std::span<const std::string_view> args)>;
-ScanResult Scan(std::string_view data, const CommandFn& on_command);
+using AnnotationFn = std::function<void(std::string_view text)>;
+ScanResult Scan(std::string_view data, const CommandFn& on_command,
+                const AnnotationFn& on_annotation = {});
 
 // True when `data` starts with an RDB ("REDIS" magic): a base file or an RDB preamble.
 bool HasRdbPreamble(std::string_view data);

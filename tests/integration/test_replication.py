@@ -619,3 +619,56 @@ def test_replica_output_buffer_limit_during_sync(tmp_path, master_kind):
         assert m.dbsize() == 1301
     finally:
         master.stop()
+
+
+@pytest.mark.parametrize("rewrite", [False, True], ids=["incremental", "after-rewrite"])
+def test_replica_restarted_from_aof_resumes_partially(tmp_path, rewrite):
+    """Beyond Redis 7.0: a replica with appendonly yes ends each AOF write with an annotation
+    "#tandem-repl <replid> <offset>" (and its rewritten base carries them in its RDB aux fields),
+    so killed with -9 and restarted from its AOF it continues with a partial sync, including
+    after a MULTI/EXEC. Stock redis-server loads the same AOF directory (it skips '#' lines)."""
+    master = start("tandem", tmp_path, "master")
+    rdir = tmp_path / "replica"
+    replica = start("tandem", tmp_path, "replica", ["--appendonly", "yes",
+                                                    "--appendfsync", "always"])
+    port = replica.port
+    try:
+        m = cli(master)
+        make_replica(replica, master)
+        wait_link_up(replica)
+        m.mset({f"k{i}": str(i) for i in range(100)})
+        p = m.pipeline(transaction=True)
+        p.incr("counter").rpush("list", "a", "b").set("tx", "1")
+        p.execute()
+        wait_in_sync(master, [replica])
+        if rewrite:
+            cli(replica).bgrewriteaof()
+            th.wait_for(lambda: info(replica, "persistence")["aof_rewrites"] >= 1, timeout=10,
+                        message="the replica's AOF rewrite")
+        os.kill(replica.proc.popen.pid, signal.SIGKILL)
+        replica.proc.popen.wait(5)
+        m.incr("counter")  # within the backlog while the replica is down
+        m.set("while-down", "1")
+        full, partial = info(master, "stats")["sync_full"], info(master, "stats")["sync_partial_ok"]
+        args = (th.standard_args(port, str(rdir)) + DEBUG +
+                ["--appendonly", "yes", "--replicaof", th.HOST, str(master.port)])
+        p2 = th.start_server(require_tandem_binary(), args, cwd=str(rdir),
+                             logfile=str(rdir / "server2.log"))
+        replica = th.Server(p2, port, str(rdir), require_tandem_binary())
+        wait_link_up(replica)
+        digest = wait_in_sync(master, [replica])
+        stats = info(master, "stats")
+        assert (stats["sync_full"], stats["sync_partial_ok"]) == (full, partial + 1)
+        assert "AOF has replication info" in (rdir / "server2.log").read_text()
+        assert cli(replica).get("counter") == b"2"
+        replica.stop()
+        # The annotated AOF directory loads in stock Redis 7.0.15 with the same data.
+        stock = th.launch(require_redis_binary(), str(tmp_path / "stock"),
+                          DEBUG + ["--appendonly", "yes", "--dir", str(rdir)])
+        try:
+            assert cli(stock).execute_command("DEBUG", "DIGEST") == digest
+        finally:
+            stock.stop()
+    finally:
+        replica.stop()
+        master.stop()
