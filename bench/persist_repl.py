@@ -7,10 +7,12 @@ Workloads (each on a fresh pair of servers in a temp dir on loopback):
   rdb_load     start-up load of that dump.rdb (time until PING answers and DBSIZE == N)
   aof_load     start-up load of an appendonly dir holding N SETs as commands
   full_sync    a new replica of a master holding N keys: REPLICAOF until link up and DBSIZE == N
-  set_2repl    redis-benchmark SET -P 16 against a master with two replicas attached (req/s)
+  set_2repl    redis-benchmark SET -P 16 against a master with two replicas attached (req/s,
+               master CPU per request, and the replication lag in bytes sampled during it)
   set_aof      redis-benchmark SET -P 16 with appendonly yes, appendfsync everysec (req/s)
 
 Usage: bench/persist_repl.py [--keys N] [--rounds R] [--tandem PATH] [--redis PATH] [--json F]
+                             [--only set_2repl,full_sync,...]
 Fails loudly (exit 1) if a server cannot start or a workload errors. Not a test: no thresholds.
 """
 import argparse
@@ -168,8 +170,31 @@ def cpu_seconds(pid):
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
+class InfoConn:
+    """A persistent connection for INFO replication polls (no redis-cli process per sample)."""
+
+    def __init__(self, port):
+        self.s = socket.create_connection((HOST, port), timeout=5)
+
+    def offset(self):
+        self.s.sendall(b"*2\r\n$4\r\nINFO\r\n$11\r\nreplication\r\n")
+        buf = b""
+        while b"\r\n" not in buf:
+            buf += self.s.recv(65536)
+        n = int(buf[1:buf.index(b"\r\n")])
+        head = buf.index(b"\r\n") + 2
+        while len(buf) < head + n + 2:
+            buf += self.s.recv(65536)
+        for line in buf[head:head + n].decode().split("\r\n"):
+            if line.startswith("master_repl_offset:"):
+                return int(line.split(":")[1])
+        raise RuntimeError("no master_repl_offset in INFO")
+
+
 def bench_set_2repl(binary, base):
-    """(requests per second, master CPU microseconds per request)."""
+    """(requests per second, master CPU microseconds per request, replication lag in bytes:
+    median and max over samples taken every 20 ms during the load, master offset minus the
+    furthest-behind replica's, the master read first)."""
     m = Srv(binary, os.path.join(base, "m"))
     rs = [Srv(binary, os.path.join(base, f"r{i}")) for i in range(2)]
     try:
@@ -177,9 +202,25 @@ def bench_set_2repl(binary, base):
             cmd(r.port, "REPLICAOF", HOST, m.port)
         for r in rs:
             wait(lambda r=r: info_field(r.port, "replication", "master_link_status") == "up")
+        conns = [InfoConn(m.port)] + [InfoConn(r.port) for r in rs]
+        lags = []
+        stop = [False]
+
+        def sample():
+            while not stop[0]:
+                offs = [c.offset() for c in conns]
+                lags.append(offs[0] - min(offs[1:]))
+                time.sleep(0.02)
+
+        import threading
+        t = threading.Thread(target=sample, daemon=True)
         c0 = cpu_seconds(m.p.pid)
+        t.start()
         rate = rps(m.port)
-        return rate, (cpu_seconds(m.p.pid) - c0) * 1e6 / 1000000
+        stop[0] = True
+        t.join(5)
+        cpu = (cpu_seconds(m.p.pid) - c0) * 1e6 / 1000000
+        return rate, cpu, statistics.median(lags), max(lags)
     finally:
         for s in rs + [m]:
             s.stop()
@@ -201,25 +242,37 @@ def main():
                                                       "build-release", "server", "tandem-server"))
     ap.add_argument("--redis", default="/usr/bin/redis-server")
     ap.add_argument("--json", default=None)
+    ap.add_argument("--only", default="rdb,aof_load,full_sync,set_2repl,set_aof",
+                    help="comma-separated workloads")
     a = ap.parse_args()
+    only = set(a.only.split(","))
     servers = {"tandem": os.path.abspath(a.tandem), "redis": a.redis}
     results = {k: {} for k in servers}
     for rnd in range(a.rounds):
         for name, binary in servers.items():
             base = tempfile.mkdtemp(prefix=f"bench-{name}-")
             try:
-                save, load = bench_rdb(binary, os.path.join(base, "rdb"), a.keys)
-                results[name].setdefault("rdb_save_s", []).append(save)
-                results[name].setdefault("rdb_load_s", []).append(load)
-                results[name].setdefault("aof_load_s", []).append(
-                    bench_aof_load(binary, os.path.join(base, "aof"), a.keys))
-                results[name].setdefault("full_sync_s", []).append(
-                    bench_full_sync(binary, os.path.join(base, "sync"), a.keys))
-                rate, cpu = bench_set_2repl(binary, os.path.join(base, "repl"))
-                results[name].setdefault("set_P16_2replicas_rps", []).append(rate)
-                results[name].setdefault("set_P16_2replicas_master_cpu_us_per_req", []).append(cpu)
-                results[name].setdefault("set_P16_aof_everysec_rps", []).append(
-                    bench_set_aof(binary, os.path.join(base, "aofset")))
+                if "rdb" in only:
+                    save, load = bench_rdb(binary, os.path.join(base, "rdb"), a.keys)
+                    results[name].setdefault("rdb_save_s", []).append(save)
+                    results[name].setdefault("rdb_load_s", []).append(load)
+                if "aof_load" in only:
+                    results[name].setdefault("aof_load_s", []).append(
+                        bench_aof_load(binary, os.path.join(base, "aof"), a.keys))
+                if "full_sync" in only:
+                    results[name].setdefault("full_sync_s", []).append(
+                        bench_full_sync(binary, os.path.join(base, "sync"), a.keys))
+                if "set_2repl" in only:
+                    rate, cpu, lag_med, lag_max = bench_set_2repl(binary,
+                                                                  os.path.join(base, "repl"))
+                    results[name].setdefault("set_P16_2replicas_rps", []).append(rate)
+                    results[name].setdefault("set_P16_2replicas_master_cpu_us_per_req",
+                                             []).append(cpu)
+                    results[name].setdefault("repl_lag_median_bytes", []).append(lag_med)
+                    results[name].setdefault("repl_lag_max_bytes", []).append(lag_max)
+                if "set_aof" in only:
+                    results[name].setdefault("set_P16_aof_everysec_rps", []).append(
+                        bench_set_aof(binary, os.path.join(base, "aofset")))
             finally:
                 shutil.rmtree(base, ignore_errors=True)
             print(f"round {rnd + 1} {name} done", file=sys.stderr)
@@ -229,10 +282,12 @@ def main():
         t = statistics.median(results["tandem"][w])
         r = statistics.median(results["redis"][w])
         # Times and CPU: redis/tandem (higher is better for tandem); rates: tandem/redis.
-        ratio = r / t if (w.endswith("_s") or "cpu" in w) else t / r
+        lower_better = w.endswith("_s") or "cpu" in w or "lag" in w
+        ratio = (r / t if t else float("inf")) if lower_better else t / r
         table[w] = {"tandem": t, "redis": r, "ratio": ratio,
                     "tandem_all": results["tandem"][w], "redis_all": results["redis"][w]}
-        unit = "s" if w.endswith("_s") else ("us" if "cpu" in w else "req/s")
+        unit = "s" if w.endswith("_s") else ("us" if "cpu" in w else ("B" if "lag" in w else
+                                                                     "req/s"))
         print(f"{w:28} {t:>10.2f}{unit:>2} {r:>10.2f}{unit:>2} {ratio:>11.2f}x")
     if a.json:
         with open(a.json, "w") as f:

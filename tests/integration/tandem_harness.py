@@ -38,6 +38,19 @@ def in_ci() -> bool:
     return bool(os.environ.get("CI", "").strip())
 
 
+def light_under_asan() -> bool:
+    """True in the sanitizer pass (tests/run-all.sh sets ASAN_OPTIONS) unless
+    TANDEM_SLOW_UNDER_ASAN=1: pairings with stock Redis in a role tandem also plays in a
+    tandem-only case run in the normal build only, to keep CI under 20 minutes."""
+    return bool(os.environ.get("ASAN_OPTIONS")) and not os.environ.get("TANDEM_SLOW_UNDER_ASAN")
+
+
+def skip_mixed_under_asan(*kinds: str) -> None:
+    if light_under_asan() and "stock" in kinds:
+        import pytest
+        pytest.skip("pairings with stock Redis run in the normal build only")
+
+
 # --------------------------------------------------------------------------
 # Ports, waiting
 # --------------------------------------------------------------------------

@@ -234,7 +234,7 @@ def test_corrupt_byte_in_the_middle_refuses_to_start(tmp_path):
     path, data = write_aof(tmp_path / "bad", cmds)
     bad = bytearray(data)
     pos = len(th.encode_command(*cmds[0]))  # first byte of the second command
-    bad[pos] = ord("#")
+    bad[pos] = ord("x")  # ("#" would start an annotation line, which loaders skip)
     path.write_bytes(bytes(bad))
     s, log = try_start(tmp_path / "bad", ["--appendonly", "yes", "--aof-load-truncated", "yes"])
     assert s is None

@@ -26,15 +26,11 @@ FAST = ["--repl-timeout", "2", "--repl-ping-replica-period", "1",
 KIND_PAIRS = [("tandem", "tandem"), ("tandem", "stock"), ("stock", "tandem")]
 BIG_KEYS = 200000  # DEBUG POPULATE: ~30 MB of uncompressed RDB, far more than socket buffers
 
-# Under the sanitizers (tests/run-all.sh sets ASAN_OPTIONS) only the pairings where tandem-server
-# plays every role run, and the SIGKILL-mid-sync cases only over a diskless transfer (the fork and
-# pipe paths), to keep CI under 20 minutes; TANDEM_SLOW_UNDER_ASAN=1 runs them all.
-_UNDER_ASAN = bool(os.environ.get("ASAN_OPTIONS")) and not os.environ.get("TANDEM_SLOW_UNDER_ASAN")
-
-
-def skip_mixed_under_asan(*kinds):
-    if _UNDER_ASAN and "stock" in kinds:
-        pytest.skip("stock pairings run in the normal build only")
+# Under the sanitizers only the pairings where tandem-server plays every role run, and the
+# SIGKILL-mid-sync cases only over a diskless transfer (the fork and pipe paths); see
+# tandem_harness.light_under_asan.
+_UNDER_ASAN = th.light_under_asan()
+skip_mixed_under_asan = th.skip_mixed_under_asan
 
 
 def stats(server):

@@ -16,6 +16,7 @@ import redis
 import redis.sentinel
 
 import sentinel_harness as sh
+import tandem_harness as th
 
 pytestmark = pytest.mark.skipif(not sh.tandem_sentinel_binary(),
                                 reason="TANDEM_SENTINEL is not set")
@@ -111,6 +112,7 @@ def test_master_down_fails_over(servers, stop, tmp_path):
     (kill -9) or stopped cleanly (SIGTERM, SHUTDOWN): it must exit by itself, without a save
     since no save points are configured."""
     sh.require_servers(servers)
+    th.skip_mixed_under_asan(servers)  # the Sentinel code under test is the same
     with sh.Topology(str(tmp_path), servers=servers, debug=sh.FAST_DEBUG) as topo:
         sh.acceptance_failover(topo, stop=stop)
         # Every Sentinel persisted the new master and the epoch.
