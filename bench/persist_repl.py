@@ -193,8 +193,9 @@ class InfoConn:
 
 def bench_set_2repl(binary, base):
     """(requests per second, master CPU microseconds per request, replication lag in bytes:
-    median and max over samples taken every 20 ms during the load, master offset minus the
-    furthest-behind replica's, the master read first)."""
+    median and max over samples taken every 20 ms during the load, the master's offset minus
+    the furthest-behind replica's. The replicas are read first, so each sample is an upper
+    bound of the lag at that moment, for both servers alike)."""
     m = Srv(binary, os.path.join(base, "m"))
     rs = [Srv(binary, os.path.join(base, f"r{i}")) for i in range(2)]
     try:
@@ -208,8 +209,8 @@ def bench_set_2repl(binary, base):
 
         def sample():
             while not stop[0]:
-                offs = [c.offset() for c in conns]
-                lags.append(offs[0] - min(offs[1:]))
+                behind = min(c.offset() for c in conns[1:])
+                lags.append(conns[0].offset() - behind)
                 time.sleep(0.02)
 
         import threading

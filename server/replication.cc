@@ -120,6 +120,12 @@ void Replication::Start() {
 
 void Replication::Stop() {
   CancelHandshake();
+  if (bulk_idle_ != nullptr) {
+    uv_idle_stop(bulk_idle_);
+    uv_close(reinterpret_cast<uv_handle_t*>(bulk_idle_),
+             [](uv_handle_t* h) { delete reinterpret_cast<uv_idle_t*>(h); });
+    bulk_idle_ = nullptr;
+  }
   if (diskless_fd_ >= 0) EndDisklessTransfer(false);
   for (ReplicaInfo& r : replicas_) {
     if (r.bulk_fd >= 0) ::close(r.bulk_fd);
@@ -1600,6 +1606,7 @@ void Replication::Cron(int64_t now_ms) {
 
 void Replication::BeforeSleep() {
   bool drained = true;
+  bool more_bulk = false;  // a socket took its whole chunk: nothing will wake the loop for more
   for (ReplicaInfo& r : replicas_) {
     if (r.state != ReplicaState::kSendBulk) continue;
     Client* c = server_.FindClient(r.client_id);
@@ -1608,6 +1615,21 @@ void Replication::BeforeSleep() {
       drained = drained && c->conn().pending_output() < (1 << 20);
     } else {
       SendBulkChunks(r, *c);
+      more_bulk = more_bulk || (r.state == ReplicaState::kSendBulk && r.bulk_left > 0 &&
+                                c->conn().pending_output() == 0);
+    }
+  }
+  // While an RDB file is sent and the socket keeps up, the loop must not block in poll until
+  // the next timer: an active idle handle makes the next iteration start at once.
+  if (more_bulk && bulk_idle_ == nullptr) {
+    bulk_idle_ = new uv_idle_t;
+    uv_idle_init(server_.loop(), bulk_idle_);
+  }
+  if (bulk_idle_ != nullptr) {
+    if (more_bulk) {
+      uv_idle_start(bulk_idle_, [](uv_idle_t*) {});
+    } else {
+      uv_idle_stop(bulk_idle_);
     }
   }
   if (diskless_poll_ != nullptr && drained &&

@@ -170,7 +170,8 @@ class Replication : public net::ConnectionHandler {
   bool StartDiskless(int64_t now_ms);
   void OnPipeReadable();
   void EndDisklessTransfer(bool ok);
-  int diskless_fd_ = -1;  // read end of the child's pipe
+  uv_idle_t* bulk_idle_ = nullptr;  // keeps the loop turning while an RDB file is sent
+  int diskless_fd_ = -1;            // read end of the child's pipe
   uv_poll_t* diskless_poll_ = nullptr;
   std::string diskless_mark_;           // the 40-byte EOF mark
   int64_t diskless_wait_since_ms_ = 0;  // first replica waiting (repl-diskless-sync-delay)
