@@ -6,9 +6,11 @@ stock's."""
 
 import os
 import re
+import threading
 import time
 
 import pytest
+import redis
 import redis.sentinel
 
 import sentinel_harness as sh
@@ -181,11 +183,32 @@ def test_mixed_quorum_fails_over(mix, servers, tmp_path):
                 assert word(ta) == word(tb), (ch, a[2], b[2])
 
 
+def _first_write(topo, old, t_kill, out):
+    """A client as applications run it: redis-py's Sentinel.master_for, retried every 10 ms from
+    the kill on; records when a SET first succeeds on a master other than the old one."""
+    deadline = t_kill + 45
+    while time.monotonic() < deadline:
+        try:
+            sentinel = redis.sentinel.Sentinel(topo.sentinel_addrs(), socket_timeout=0.2)
+            addr = sentinel.discover_master(sh.MASTER_NAME)
+            if tuple(addr) != old:
+                client = sentinel.master_for(sh.MASTER_NAME, socket_timeout=0.5)
+                client.set("first-write", "after the failover")
+                out["first-write"] = time.monotonic()
+                return
+        except redis.exceptions.RedisError:
+            pass
+        time.sleep(0.01)
+
+
 def _timeline(topo):
     topo.wait_discovery()
     old = (topo.master.host, topo.master.port)
     t_kill = time.monotonic()
     topo.master.kill()
+    writes = {}
+    writer = threading.Thread(target=_first_write, args=(topo, old, t_kill, writes), daemon=True)
+    writer.start()
     switch = topo.wait_event_everywhere("+switch-master", f"{sh.MASTER_NAME} {old[0]}",
                                         timeout=45, after=t_kill)
     new = switch[0][2].split()[3:5]
@@ -205,6 +228,9 @@ def _timeline(topo):
         "switch-master(first)": round(min(e[0] for e in switch) - t_kill, 3),
         "switch-master(all)": round(max(e[0] for e in switch) - t_kill, 3),
     }
+    writer.join(45)
+    assert "first-write" in writes, "no client write reached the new master"
+    timeline["first-client-write"] = round(writes["first-write"] - t_kill, 3)
     _check_new_master(topo, new)
     return timeline
 
