@@ -113,6 +113,8 @@ def test_master_down_fails_over(servers, stop, tmp_path):
     since no save points are configured."""
     sh.require_servers(servers)
     th.skip_mixed_under_asan(servers)  # the Sentinel code under test is the same
+    if th.light_under_asan() and stop == "sigterm":
+        pytest.skip("a clean stop runs under ASan as SHUTDOWN; SIGTERM in the normal build")
     with sh.Topology(str(tmp_path), servers=servers, debug=sh.FAST_DEBUG) as topo:
         sh.acceptance_failover(topo, stop=stop)
         # Every Sentinel persisted the new master and the epoch.
