@@ -223,16 +223,21 @@ def test_replica_frozen_during_diskless_sync_is_dropped(tmp_path, master_kind):
 # SIGKILL in the middle of a full sync
 # --------------------------------------------------------------------------------------------
 
+def start_for_mid_sync_kill(tmp_path, diskless):
+    """A tandem master (disk or diskless sync, uncompressed RDB) and a tandem replica; the disk
+    variant runs in the normal build only."""
+    if _UNDER_ASAN and diskless == "no":
+        pytest.skip("the disk transfer variant runs in the normal build only")
+    master = start("tandem", tmp_path, "master",
+                   ["--repl-diskless-sync", diskless, "--rdbcompression", "no"])
+    return master, start("tandem", tmp_path, "replica")
+
+
 @pytest.mark.parametrize("diskless", ["yes", "no"])
 def test_replica_killed_mid_full_sync(tmp_path, diskless):
     """The master survives a replica dying mid-transfer: no child or temp file left behind, and
     the restarted replica gets a new full sync."""
-    if _UNDER_ASAN and diskless == "no":
-        pytest.skip("the disk transfer variant runs in the normal build only")
-    master = start("tandem", tmp_path, "master",
-                   ["--repl-diskless-sync", diskless, "--repl-diskless-sync-delay", "0",
-                    "--rdbcompression", "no"])
-    replica = start("tandem", tmp_path, "replica")
+    master, replica = start_for_mid_sync_kill(tmp_path, diskless)
     try:
         m = cli(master)
         m.execute_command("DEBUG", "POPULATE", BIG_KEYS, "key", 128)
@@ -270,12 +275,7 @@ def test_replica_killed_mid_full_sync(tmp_path, diskless):
 def test_master_killed_mid_full_sync(tmp_path, diskless):
     """The replica keeps its old data set when the master dies mid-transfer, drops the partial
     temp file, and completes a sync once the master is back."""
-    if _UNDER_ASAN and diskless == "no":
-        pytest.skip("the disk transfer variant runs in the normal build only")
-    master = start("tandem", tmp_path, "master",
-                   ["--repl-diskless-sync", diskless, "--repl-diskless-sync-delay", "0",
-                    "--rdbcompression", "no"])
-    replica = start("tandem", tmp_path, "replica")
+    master, replica = start_for_mid_sync_kill(tmp_path, diskless)
     orphans = []
     try:
         m = cli(master)
