@@ -122,7 +122,22 @@ std::string ApplySentinelDirective(GlobalState& g, const std::vector<std::string
   if (Is(d, "monitor") && argc == 5) {
     long long quorum = Atoi(argv[4]);
     if (quorum <= 0) return "Quorum must be 1 or greater.";
-    if (!CreateInstance(g, argv[1], kMaster, argv[2], Atoi(argv[3]), static_cast<unsigned>(quorum),
+    // Tandem extension: Redis 7.0 refuses a monitored hostname unless resolve-hostnames is on
+    // ("Can't resolve instance hostname."). Sentinel.conf files written for Redis 6.0 and
+    // older, which had no such option, name masters by hostname and relied on Sentinel
+    // resolving it once at load; tandem keeps doing that, and says so in the log.
+    std::string host = argv[2];
+    std::string ip;
+    if (!g.resolve_hostnames && !ResolveHost(host, /*ip_only=*/true, ip) &&
+        ResolveHost(host, /*ip_only=*/false, ip)) {
+      g.load_warnings.push_back(fmt::format(
+          "sentinel monitor {}: '{}' is a hostname and resolve-hostnames is no; resolved it once "
+          "to {} as Redis 6.0 did (Redis 7.0 refuses the line). Add 'sentinel resolve-hostnames "
+          "yes' to keep following the name.",
+          argv[1], host, ip));
+      host = ip;
+    }
+    if (!CreateInstance(g, argv[1], kMaster, host, Atoi(argv[3]), static_cast<unsigned>(quorum),
                         nullptr, &err)) {
       return err;
     }

@@ -93,6 +93,7 @@ int main(int argc, char** argv) {
               "(tandem-sentinel)",
               sn::kRedisVersion, sizeof(void*) * 8, static_cast<int>(getpid()));
   config::Log(config::Level::kWarning, "Configuration loaded");
+  for (const std::string& w : g.load_warnings) config::Log(config::Level::kWarning, "{}", w);
   config::WritePidFile(opts.pidfile);
 
   uv_loop_t loop;

@@ -108,7 +108,7 @@ std::string AnnounceAddrAndPort(const GlobalState& g, const Addr& a) {
 namespace {
 
 // anetResolve: with ip_only, only literal addresses are accepted.
-bool Resolve(std::string_view host, bool ip_only, std::string& ip) {
+bool ResolveImpl(std::string_view host, bool ip_only, std::string& ip) {
   std::string h(host);
   addrinfo hints{};
   hints.ai_family = AF_UNSPEC;
@@ -130,6 +130,10 @@ bool Resolve(std::string_view host, bool ip_only, std::string& ip) {
 
 }  // namespace
 
+bool ResolveHost(std::string_view host, bool ip_only, std::string& ip) {
+  return ResolveImpl(host, ip_only, ip);
+}
+
 bool MakeAddr(const GlobalState& g, std::string_view host, long long port, bool accept_unresolved,
               Addr& out, std::string* error) {
   if (port < 0 || port > 65535) {
@@ -137,7 +141,7 @@ bool MakeAddr(const GlobalState& g, std::string_view host, long long port, bool 
     return false;
   }
   std::string ip;
-  if (!Resolve(host, !g.resolve_hostnames, ip)) {
+  if (!ResolveImpl(host, !g.resolve_hostnames, ip)) {
     if (g.resolve_hostnames && accept_unresolved) {
       ip.clear();
     } else {
@@ -157,7 +161,7 @@ bool AddrEqual(const Addr& a, const Addr& b) {
 
 bool AddrEqualsHostname(const GlobalState& g, const Addr& a, std::string_view hostname) {
   std::string ip;
-  if (!Resolve(hostname, !g.resolve_hostnames, ip)) return false;
+  if (!ResolveImpl(hostname, !g.resolve_hostnames, ip)) return false;
   return strcasecmp(a.ip.c_str(), ip.c_str()) == 0;
 }
 

@@ -190,6 +190,8 @@ struct GlobalState {
   std::string sentinel_auth_user;
   bool resolve_hostnames = false;
   bool announce_hostnames = false;
+  // Warnings from loading the config file, logged once logging is set up.
+  std::vector<std::string> load_warnings;
   Timing timing;
 
   Instance* FindMaster(std::string_view name) const;
@@ -208,6 +210,8 @@ std::string AnnounceAddrAndPort(const GlobalState& g, const Addr& a);
 // Errors: "Invalid port number." / "Can't resolve instance hostname."
 bool MakeAddr(const GlobalState& g, std::string_view host, long long port, bool accept_unresolved,
               Addr& out, std::string* error);
+// Resolves `host` to its first address (any name when !ip_only, a literal IP only otherwise).
+bool ResolveHost(std::string_view host, bool ip_only, std::string& ip);
 bool AddrEqual(const Addr& a, const Addr& b);  // same port and ip (case-insensitive)
 // Whether `hostname` (resolved as MakeAddr would) is the address of `a`.
 bool AddrEqualsHostname(const GlobalState& g, const Addr& a, std::string_view hostname);

@@ -3,6 +3,7 @@ to the Sentinel port), hellos about unknown masters, wrong passwords on both sid
 files. Everything is logged and ignored; nothing crashes."""
 
 import os
+import shutil
 import subprocess
 
 import pytest
@@ -150,3 +151,100 @@ def _ckquorum(c):
         return c.execute_command("SENTINEL", "CKQUORUM", sh.MASTER_NAME)
     except redis.ResponseError as e:
         return str(e)
+
+
+def test_monitored_hostname_is_resolved_once_at_load(tmp_path):
+    # Tandem extension: Redis 7.0 refuses `sentinel monitor` with a hostname unless
+    # resolve-hostnames is on; Redis 6.0 and older resolved it once at load, and sentinel.conf
+    # files written for those name masters by hostname. tandem resolves it, as 6.0 did, and
+    # logs a warning that says what it did.
+    d = str(tmp_path)
+    port = sh.pick_port("127.0.0.1", 26450)
+    lines = [f"port {port}", "bind 127.0.0.1", "sentinel monitor mymaster localhost 6399 1"]
+    conf = os.path.join(d, "stock.conf")
+    with open(conf, "w") as f:
+        f.write("\n".join(lines) + "\n")
+    stock = _run(sh.STOCK_SENTINEL, [conf], d)
+    assert stock.returncode == 1 and "Can't resolve instance hostname." in stock.stderr
+    node = sh.Node("tandem-sentinel", "127.0.0.1", port, os.path.join(d, "tandem"),
+                   sh.tandem_sentinel_binary(), lines).start()
+    try:
+        c = node.client()
+        assert c.execute_command("SENTINEL", "GET-MASTER-ADDR-BY-NAME", "mymaster") == [
+            "127.0.0.1", "6399"]
+        assert "'localhost' is a hostname and resolve-hostnames is no; resolved it once to " \
+               "127.0.0.1" in node.log()
+        with open(node.conf_path) as f:
+            assert "sentinel monitor mymaster 127.0.0.1 6399 1" in f.read()
+    finally:
+        node.stop()
+    # An unresolvable name is still refused, with Redis's error.
+    with open(conf, "w") as f:
+        f.write("port 0\nbind 127.0.0.1\nsentinel monitor m no-such-host.invalid 6399 1\n")
+    r = _run(sh.tandem_sentinel_binary(), [conf], d)
+    assert r.returncode == 1 and "Can't resolve instance hostname." in r.stderr
+
+
+EXAMPLE_SENTINEL_CONF = os.path.join(os.path.dirname(__file__), "..", "..", "..", "shared",
+                                     "examples", "sentinel.conf")
+
+
+@pytest.mark.skipif(os.geteuid() != 0 or not shutil.which("unshare"),
+                    reason="needs root and unshare for a private network and mount namespace")
+def test_users_example_sentinel_conf_loads_as_is(tmp_path):
+    # The users' sentinel.conf, byte for byte: it binds 0.0.0.0, daemonizes, logs to
+    # /var/log/redis-cluster and writes its pid to /var/run/redis-cluster, and monitors the
+    # console host by name. The test runs it in a network and mount namespace of its own (only
+    # a loopback interface, private /var/log and /run, an /etc/hosts naming the console host),
+    # so nothing of this machine is touched.
+    if not os.path.exists(EXAMPLE_SENTINEL_CONF):
+        pytest.skip("../shared/examples/sentinel.conf is not here")
+    d = str(tmp_path)
+    conf = os.path.join(d, "sentinel.conf")
+    shutil.copyfile(EXAMPLE_SENTINEL_CONF, conf)
+    with open(os.path.join(d, "hosts"), "w") as f:
+        f.write("127.0.0.1 localhost\n127.0.0.11 dev.backend-console-internal.example.com\n")
+    script = f"""
+set -e
+ip link set lo up
+mount -t tmpfs tmpfs /var/log
+mount -t tmpfs tmpfs /run
+mkdir -p /var/log/redis-cluster /run/redis-cluster
+mount --bind {d}/hosts /etc/hosts
+pidfile=/var/run/redis-cluster/redis-sentinel.pid
+trap '[ -s $pidfile ] && kill -9 $(cat $pidfile) 2>/dev/null; true' EXIT
+if {sh.STOCK_SENTINEL} {conf} 2>{d}/stock.err; then echo STOCK-STARTED; fi
+{sh.tandem_sentinel_binary()} {conf}
+for i in $(seq 1 100); do
+  [ -s /var/run/redis-cluster/redis-sentinel.pid ] && redis-cli -p 26389 ping >/dev/null 2>&1 \
+    && break
+  sleep 0.1
+done
+echo "ADDR $(redis-cli -p 26389 --no-raw sentinel get-master-addr-by-name redis-dev-cluster \
+  | tr '\\n' ' ')"
+echo "QUORUM $(redis-cli -p 26389 sentinel master redis-dev-cluster | paste -sd' ')"
+pid=$(cat $pidfile)
+kill "$pid"
+for i in $(seq 1 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+echo "LOG-START"
+cat /var/log/redis-cluster/redis-sentinel.log
+"""
+    r = subprocess.run(["unshare", "--mount", "--net", "--propagation", "private", "--fork",
+                        "bash", "-c", script], capture_output=True, text=True, timeout=60)
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert "STOCK-STARTED" not in r.stdout
+    with open(os.path.join(d, "stock.err")) as f:
+        assert "Can't resolve instance hostname." in f.read()
+    assert 'ADDR 1) "127.0.0.11" 2) "6389"' in r.stdout, r.stdout
+    quorum = r.stdout.split("QUORUM ", 1)[1].split("\n", 1)[0].split(" ")
+    assert quorum[quorum.index("down-after-milliseconds") + 1] == "6001"
+    assert quorum[quorum.index("failover-timeout") + 1] == "60000"
+    assert quorum[quorum.index("quorum") + 1] == "2"
+    log = r.stdout.split("LOG-START\n", 1)[1]
+    assert "resolved it once to 127.0.0.11" in log
+    assert "+monitor master redis-dev-cluster 127.0.0.11 6389 quorum 2" in log
+    assert "Sentinel is now ready to exit" in log or "ready to exit" in log.lower()
+    # The state Sentinel learned went into the file, which still loads.
+    with open(conf) as f:
+        text = f.read()
+    assert "sentinel myid " in text and "sentinel monitor redis-dev-cluster 127.0.0.11 6389 2" in text
