@@ -16,6 +16,7 @@
 #include "resp/value.h"
 #include "server/arg_cursor.h"
 #include "server/server.h"
+#include "storage/aof_rewrite.h"
 #include "storage/file_io.h"
 #include "storage/rdb.h"
 #include "storage/value.h"
@@ -68,17 +69,21 @@ std::string Aof::PathOf(const std::string& name) const { return DirPath() + "/" 
 
 std::string Aof::LoadFile(const std::string& name, bool last, bool& truncated_fixed) {
   const std::string path = PathOf(name);
-  std::string data;
-  if (!storage::ReadFile(path, data)) {
+  storage::MappedFile file;
+  if (!file.open(path)) {
     return fmt::format("Fatal error: can't open the append log file {} for reading: {}", name,
                        strerror(errno));
   }
+  const std::string_view data = file.data();
   std::string_view rest = data;
   if (aof::HasRdbPreamble(rest)) {
     storage::rdb::LoadOptions opt;
     opt.now_ms = storage::SystemClockMs();
     opt.drop_expired = false;  // the commands after it may refer to them; expiry runs later
+    opt.progress = [this](size_t consumed) { server_.LoadingProgress(consumed); };
+    opt.progress_bytes = 1024;  // the server decides when to turn the loop
     const ServerConfig& cfg = server_.config();
+    opt.key_load_delay = cfg.key_load_delay;
     opt.limits.hash_max_listpack_entries = static_cast<size_t>(cfg.hash_max_listpack_entries);
     opt.limits.hash_max_listpack_value = static_cast<size_t>(cfg.hash_max_listpack_value);
     opt.limits.zset_max_listpack_entries = static_cast<size_t>(cfg.zset_max_listpack_entries);
@@ -262,18 +267,47 @@ std::expected<void, std::string> Aof::OpenIncr(int64_t seq) {
 std::expected<void, std::string> Aof::CreateFresh() {
   const ServerConfig& cfg = server_.config();
   ::mkdir(DirPath().c_str(), 0755);
-  // The base is the current dataset (empty at a first start) as an RDB.
-  std::string base = aof::BaseName(cfg.appendfilename, 1, true);
-  storage::rdb::SaveOptions opt;
-  opt.aof_base = 1;
-  opt.now_ms = storage::SystemClockMs();
-  auto r = storage::rdb::SaveToFile(server_.keyspace(), opt, PathOf(base));
+  // AOF turned back on (CONFIG SET appendonly no, then yes): the directory still holds the old
+  // files. The new ones take the next sequence numbers, and the old ones are deleted once the
+  // new manifest is written, so none of their commands can come back.
+  aof::Manifest old;
+  int64_t base_seq = 1;
+  int64_t incr_seq = 1;
+  {
+    std::string text;
+    if (storage::ReadFile(PathOf(aof::ManifestName(cfg.appendfilename)), text)) {
+      if (auto m = aof::ParseManifest(text)) old = std::move(*m);
+      for (const aof::ManifestEntry& e : old.files) {
+        if (e.type == 'i') incr_seq = std::max(incr_seq, e.seq + 1);
+        if (e.type == 'b' || e.type == 'h') base_seq = std::max(base_seq, e.seq + 1);
+      }
+    }
+  }
+  // The base is the current dataset (empty at a first start), as an RDB or as commands.
+  const bool rdb_preamble = cfg.aof_use_rdb_preamble;
+  std::string base = aof::BaseName(cfg.appendfilename, base_seq, rdb_preamble);
+  std::expected<void, std::string> r;
+  if (rdb_preamble) {
+    storage::rdb::SaveOptions opt;
+    opt.aof_base = 1;
+    opt.now_ms = storage::SystemClockMs();
+    r = storage::rdb::SaveToFile(server_.keyspace(), opt, PathOf(base));
+  } else {
+    r = aof::WriteCommandsToFile(server_.keyspace(), {}, PathOf(base));
+  }
   if (!r) return std::unexpected(r.error());
-  manifest_.files = {{base, 1, 'b'}, {aof::IncrName(cfg.appendfilename, 1), 1, 'i'}};
-  auto o = OpenIncr(1);
+  const std::string incr = aof::IncrName(cfg.appendfilename, incr_seq);
+  ::unlink(PathOf(incr).c_str());  // not in any manifest: a leftover, never to be appended to
+  manifest_.files = {{base, base_seq, 'b'}, {incr, incr_seq, 'i'}};
+  auto o = OpenIncr(incr_seq);
   if (!o) return o;
   LogMessage(Level::kNotice, fmt::format("Creating AOF base file {} on server start", base));
-  return WriteManifest(manifest_);
+  auto w = WriteManifest(manifest_);
+  if (!w) return w;
+  for (const aof::ManifestEntry& e : old.files) {
+    if (e.name != base && e.name != incr) ::unlink(PathOf(e.name).c_str());
+  }
+  return {};
 }
 
 std::expected<void, std::string> Aof::Enable() {
@@ -310,8 +344,10 @@ void Aof::KillChild() {
   ::kill(child_pid_, SIGUSR1);
   int st = 0;
   ::waitpid(child_pid_, &st, 0);
-  // The child writes temp-<its pid>.rdb next to rewrite_temp_ before renaming it.
+  // The child writes temp-<its pid>.rdb (or .aof, for a command-form base) next to
+  // rewrite_temp_ before renaming it.
   ::unlink(PathOf(fmt::format("temp-{}.rdb", child_pid_)).c_str());
+  ::unlink(PathOf(fmt::format("temp-{}.aof", child_pid_)).c_str());
   ::unlink(rewrite_temp_.c_str());
   child_pid_ = -1;
   LogMessage(Level::kNotice, "Killing running AOF rewrite child");
@@ -380,10 +416,35 @@ bool Aof::WriteBuffer() {
   return true;
 }
 
+bool Aof::FsyncPostponed() const {
+  return server_.config().no_appendfsync_on_rewrite &&
+         (child_pid_ > 0 || server_.persistence().child_running());
+}
+
+void Aof::FsyncOrExit() {
+  if (storage::Io().Fdatasync(fd_) != 0) {
+    LogMessage(Level::kWarning,
+               fmt::format("Can't persist AOF for fsync error when the AOF fsync policy is "
+                           "'always': {}. Exiting...",
+                           strerror(errno)));
+    ::_exit(1);
+  }
+  unsynced_ = false;
+  last_fsync_ms_ = storage::SystemClockMs();
+}
+
 void Aof::BeforeSleep() {
-  if (!enabled() || buf_.empty()) return;
-  AnnotateReplication();
+  if (!enabled()) return;
   const AppendFsync policy = server_.config().appendfsync;
+  if (buf_.empty()) {
+    // An fsync that no-appendfsync-on-rewrite held back is done as soon as the child is gone
+    // (Redis 7.0 waits for the next write; the bytes are on disk sooner this way).
+    if (policy == AppendFsync::kAlways && unsynced_ && !write_failed_ && !FsyncPostponed()) {
+      FsyncOrExit();
+    }
+    return;
+  }
+  AnnotateReplication();
   if (!WriteBuffer()) {
     if (policy == AppendFsync::kAlways) {
       // Replies for these writes are about to leave: they must not, unless the data is safe.
@@ -394,17 +455,10 @@ void Aof::BeforeSleep() {
     }
     return;
   }
-  if (policy == AppendFsync::kAlways) {
-    if (storage::Io().Fdatasync(fd_) != 0) {
-      LogMessage(Level::kWarning,
-                 fmt::format("Can't persist AOF for fsync error when the AOF fsync policy is "
-                             "'always': {}. Exiting...",
-                             strerror(errno)));
-      ::_exit(1);
-    }
-    unsynced_ = false;
-    last_fsync_ms_ = storage::SystemClockMs();
-  }
+  // flushAppendOnlyFile: with no-appendfsync-on-rewrite and a fork child writing, the bytes are
+  // written but not fsynced (the child's disk traffic would make the fsync block); unsynced_
+  // stays set so the fsync follows once the child ends.
+  if (policy == AppendFsync::kAlways && !FsyncPostponed()) FsyncOrExit();
 }
 
 void Aof::FsyncInBackground() {
@@ -479,17 +533,25 @@ std::expected<void, std::string> Aof::StartRewrite() {
     if (!w) return w;
   }
   rewrite_temp_ = PathOf(fmt::format("temp-rewriteaof-bg-{}.aof", ::getpid()));
+  // The form is fixed at the fork: FinishRewrite names the base after what the child wrote, even
+  // if aof-use-rdb-preamble changes meanwhile.
+  rewrite_rdb_preamble_ = cfg.aof_use_rdb_preamble;
   storage::rdb::SaveOptions opt;
   opt.aof_base = 1;
-  if (server_.replication().is_replica()) {  // the stream position the base holds
+  aof::RewriteOptions cmd_opt;
+  if (server_.replication().is_replica()) {
+    // The stream position the base holds: RDB aux fields, or the annotation that ends a
+    // command-form base.
     opt.repl_id = server_.replication().replid();
     opt.repl_offset = server_.replication().offset();
     opt.repl_stream_db = 0;
+    cmd_opt.end_annotation = fmt::format("{} {} {}", kReplAnnotation, opt.repl_id, opt.repl_offset);
   }
   opt.compression = cfg.rdbcompression;
   opt.checksum = cfg.rdbchecksum;
   opt.now_ms = storage::SystemClockMs();
   const std::string temp = rewrite_temp_;
+  const bool rdb_preamble = rewrite_rdb_preamble_;
   pid_t pid = ::fork();
   if (pid < 0)
     return std::unexpected(
@@ -499,7 +561,8 @@ std::expected<void, std::string> Aof::StartRewrite() {
   if (pid == 0) {
     config::SetLogRole('C');
     config::CloseInheritedFds(-1);
-    auto r = storage::rdb::SaveToFile(server_.keyspace(), opt, temp);
+    auto r = rdb_preamble ? storage::rdb::SaveToFile(server_.keyspace(), opt, temp)
+                          : aof::WriteCommandsToFile(server_.keyspace(), cmd_opt, temp);
     if (!r) {
       LogMessage(Level::kWarning, fmt::format("Error rewriting the AOF: {}", r.error()));
       ::_exit(1);
@@ -526,7 +589,7 @@ void Aof::FinishRewrite(bool ok) {
   }
   const aof::ManifestEntry* old_base = manifest_.base();
   int64_t base_seq = old_base ? old_base->seq + 1 : 1;
-  std::string base = aof::BaseName(cfg.appendfilename, base_seq, true);
+  std::string base = aof::BaseName(cfg.appendfilename, base_seq, rewrite_rdb_preamble_);
   if (::rename(rewrite_temp_.c_str(), PathOf(base).c_str()) != 0) {
     LogMessage(Level::kWarning, fmt::format("Error trying to rename the temporary AOF base file: "
                                             "{}",
@@ -617,7 +680,7 @@ void Aof::Cron(int64_t now_ms) {
     }
   }
   if (server_.config().appendfsync == AppendFsync::kEverysec && unsynced_ &&
-      now_ms - last_fsync_ms_ >= 1000) {
+      now_ms - last_fsync_ms_ >= 1000 && !FsyncPostponed()) {
     FsyncInBackground();
     unsynced_ = false;
     last_fsync_ms_ = now_ms;
@@ -666,7 +729,9 @@ void Aof::AppendInfo(std::string& out, int64_t now_ms) const {
   field("aof_last_cow_size", 0);
   field("module_fork_in_progress", 0);
   field("module_fork_last_cow_size", 0);
-  if (enabled()) {
+  // Redis prints these with the appendonly option on (server.aof_enabled), also while the AOF
+  // is still loading and aof_enabled (aof_state) says 0.
+  if (enabled() || server_.config().appendonly) {
     field("aof_current_size", current_size_);
     field("aof_base_size", base_size_);
     field("aof_pending_rewrite", rewrite_scheduled_ ? 1 : 0);

@@ -7,12 +7,16 @@
 // least in the kernel's page cache. With appendfsync always the file is fdatasync'ed in the same
 // step (a failed write or fsync stops the server, as Redis does, because acknowledged data would
 // otherwise be lost); with everysec a background thread fdatasyncs once a second, so the loop
-// never waits on the disk; with no the kernel decides.
+// never waits on the disk; with no the kernel decides. With no-appendfsync-on-rewrite yes, while
+// a rewrite or BGSAVE child runs, writes still reach the file before replies leave but the fsync
+// (always and everysec) waits until the child has ended, as Redis 7.0 does.
 //
 // Rewrite (BGREWRITEAOF): the buffer is flushed, a new incremental file is opened and recorded
-// in the manifest, then a forked child writes the dataset as an RDB base. When the child
-// succeeds the manifest is switched to {new base, new incremental} and the old files are
-// deleted; a crash at any point leaves a manifest that loads the complete dataset.
+// in the manifest, then a forked child writes the dataset as the new base: an RDB
+// (<appendfilename>.<seq>.base.rdb), or with aof-use-rdb-preamble no the commands that rebuild
+// it (<appendfilename>.<seq>.base.aof, storage/aof_rewrite.h). When the child succeeds the manifest
+// is switched to {new base, new incremental} and the old files are deleted; a crash at any point
+// leaves a manifest that loads the complete dataset.
 #pragma once
 
 #include <sys/types.h>
@@ -80,6 +84,10 @@ class Aof {
   std::expected<void, std::string> OpenIncr(int64_t seq);
   std::expected<void, std::string> CreateFresh();
   bool WriteBuffer();
+  // no-appendfsync-on-rewrite is set and a fork child (rewrite or BGSAVE) is running.
+  bool FsyncPostponed() const;
+  // appendfsync always: fdatasync now; a failure stops the server (see the contract above).
+  void FsyncOrExit();
   void FsyncInBackground();
   void FsyncThread();
   void FinishRewrite(bool ok);
@@ -103,6 +111,7 @@ class Aof {
   int64_t rewrite_start_ms_ = 0;
   std::string rewrite_temp_;
   int64_t new_incr_seq_ = 0;
+  bool rewrite_rdb_preamble_ = true;  // the form the running (or last) rewrite child writes
   bool rewrite_scheduled_ = false;
   static constexpr std::string_view kReplAnnotation = "tandem-repl";
   std::string annotated_id_;  // last annotation written

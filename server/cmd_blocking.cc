@@ -199,8 +199,9 @@ void RegisterBlockingListCommands(CommandTable& t) {
          "Pop an element from a list, push it to another list and return it; or block until "
          "one is available",
          "6.2.0"});
-  t.Add({"blmpop", -5, kB | kCmdMovableKeys, 0, 0, 0, CmdBlmpop, "@write @list @slow @blocking",
-         "list", "Pop elements from a list, or block until one is available", "7.0.0",
+  t.Add({"blmpop", -5, (kB & ~kCmdNoscript) | kCmdMovableKeys, 0, 0, 0, CmdBlmpop,
+         "@write @list @slow @blocking", "list",
+         "Pop elements from a list, or block until one is available", "7.0.0",
          "O(N+M) where N is the number of provided keys and M is the number of elements "
          "returned."});
 }

@@ -395,8 +395,8 @@ void RegisterConnectionCommands(CommandTable& t) {
   constexpr uint32_t kConn = kCmdNoscript | kCmdLoading | kCmdStale;
   t.Add({"ping", -1, kCmdFast | kCmdSentinel, 0, 0, 0, CmdPing, "@fast @connection", "connection",
          "Ping the server", "1.0.0"});
-  t.Add({"echo", 2, kCmdFast, 0, 0, 0, CmdEcho, "@fast @connection", "connection",
-         "Echo the given string", "1.0.0"});
+  t.Add({"echo", 2, kCmdFast | kCmdLoading | kCmdStale, 0, 0, 0, CmdEcho, "@fast @connection",
+         "connection", "Echo the given string", "1.0.0"});
   t.Add({"quit", -1, kCmdAllowBusy | kCmdNoAuth | kConn | kCmdFast, 0, 0, 0, CmdQuit,
          "@fast @connection", "connection", "Close the connection", "1.0.0"});
   t.Add({"auth", -2, kConn | kCmdFast | kCmdNoAuth | kCmdSentinel | kCmdAllowBusy, 0, 0, 0, CmdAuth,

@@ -186,7 +186,7 @@ void CmdRestore(CommandContext& ctx) {
   if (ttl > 0) when = absttl ? ttl : ctx.now_ms + ttl;
   bool deleted = false;
   if (replace) deleted = ctx.db().Delete(key);
-  if (when >= 0 && when <= ctx.now_ms) {
+  if (when >= 0 && ctx.AlreadyExpired(when)) {
     // Already expired: nothing is stored (the old value, if replaced, is gone).
     if (deleted) {
       ctx.Notify(kNotifyGeneric, "del", key);
@@ -314,7 +314,7 @@ void ExpireGeneric(CommandContext& ctx, int64_t basetime, bool seconds) {
   if ((flags & kXx) && current == -1) return ctx.reply().Integer(0);
   if ((flags & kGt) && (when <= current || current == -1)) return ctx.reply().Integer(0);
   if ((flags & kLt) && current != -1 && when >= current) return ctx.reply().Integer(0);
-  if (when <= ctx.now_ms) {
+  if (ctx.AlreadyExpired(when)) {
     ctx.db().Delete(ctx.args[1]);
     ctx.Notify(kNotifyGeneric, "del", ctx.args[1]);
     ctx.PropagateAs({"DEL", std::string(ctx.args[1])});

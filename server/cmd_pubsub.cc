@@ -72,12 +72,15 @@ void CmdSunsubscribe(CommandContext& ctx) {
   UnsubscribeGeneric(ctx, SubKind::kShard, "sunsubscribe");
 }
 
+// Replicas get every PUBLISH (forceCommandPropagation(c, PROPAGATE_REPL) without cluster).
 void CmdPublish(CommandContext& ctx) {
   ctx.reply().Integer(ctx.server.Publish(ctx.args[1], ctx.args[2]));
+  ctx.PropagateToReplicas();
 }
 
 void CmdSpublish(CommandContext& ctx) {
   ctx.reply().Integer(ctx.server.PublishShard(ctx.args[1], ctx.args[2]));
+  ctx.PropagateToReplicas();
 }
 
 void ReplyChannelList(CommandContext& ctx, SubKind kind) {

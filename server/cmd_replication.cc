@@ -139,9 +139,10 @@ void RegisterReplicationCommands(CommandTable& t) {
          "@admin @slow @dangerous", "server",
          "Make the server a replica of another instance, or promote it as master.", "1.0.0",
          "O(1)"});
-  t.Add({"psync", -3, kReplAdmin | kCmdNoMulti | kCmdNoAsyncLoading, 0, 0, 0, CmdPsync,
-         "@admin @slow @dangerous", "server", "Internal command used for replication", "2.8.0"});
-  t.Add({"sync", 1, kReplAdmin | kCmdNoMulti | kCmdNoAsyncLoading, 0, 0, 0, CmdPsync,
+  t.Add({"psync", -3, (kReplAdmin & ~kCmdStale) | kCmdNoMulti | kCmdNoAsyncLoading, 0, 0, 0,
+         CmdPsync, "@admin @slow @dangerous", "server", "Internal command used for replication",
+         "2.8.0"});
+  t.Add({"sync", 1, (kReplAdmin & ~kCmdStale) | kCmdNoMulti | kCmdNoAsyncLoading, 0, 0, 0, CmdPsync,
          "@admin @slow @dangerous", "server", "Internal command used for replication", "1.0.0"});
   t.Add({"replconf", -1, kCmdAdmin | kCmdNoscript | kCmdLoading | kCmdStale | kCmdAllowBusy, 0, 0,
          0, CmdReplconf, "@admin @slow @dangerous", "server",

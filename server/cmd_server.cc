@@ -573,6 +573,8 @@ void CmdShutdown(CommandContext& ctx) {
   }
   if ((abort && ctx.args.size() != 2) || (save && nosave)) return ctx.Error(err::kSyntax);
   if (abort) return ctx.Error("ERR No shutdown in progress.");
+  // prepareForShutdown: while loading, never save (SAVE is ignored as NOSAVE).
+  if (ctx.server.startup_load().active) ctx.server.ExitWhileLoading();
   if (!ctx.server.SaveBeforeShutdown(save, nosave)) {
     return ctx.Error("ERR Errors trying to SHUTDOWN. Check logs.");
   }

@@ -129,7 +129,7 @@ void SetKey(CommandContext& ctx, std::string_view key, Value value, int64_t expi
   storage::Db& db = ctx.db();
   ctx.Dirty();
   ctx.Notify(kNotifyString, "set", key);
-  if (expire_ms >= 0 && expire_ms <= ctx.now_ms) {
+  if (expire_ms >= 0 && ctx.AlreadyExpired(expire_ms)) {
     db.Delete(key);
     ctx.Notify(kNotifyGeneric, "del", key);
     return;
@@ -225,7 +225,7 @@ void CmdGetex(CommandContext& ctx) {
   }
   ctx.reply().Bulk(e->value.str);
   const std::string key(ctx.args[1]);
-  if (when >= 0 && when <= ctx.now_ms) {
+  if (when >= 0 && ctx.AlreadyExpired(when)) {
     ctx.db().Delete(key);
     ctx.Dirty();
     ctx.Notify(kNotifyGeneric, "del", key);

@@ -247,7 +247,8 @@ std::string BuildInfo(Server& server, std::span<const std::string_view> sections
   }
   if (on("persistence", true)) {
     section("Persistence");
-    field("loading", 0);
+    const Server::StartupLoad& load = server.startup_load();
+    field("loading", load.active ? 1 : 0);
     field("async_loading", 0);
     field("current_cow_peak", 0);
     field("current_cow_size", 0);
@@ -257,6 +258,26 @@ std::string BuildInfo(Server& server, std::span<const std::string_view> sections
     field("current_save_keys_total", 0);
     server.persistence().AppendInfo(out, now_ms);
     server.aof().AppendInfo(out, now_ms);
+    if (load.active) {
+      // The same figures and ETA arithmetic as Redis 7.0.
+      const int64_t elapsed = now_ms / 1000 - load.start_s;
+      double perc = 0;
+      uint64_t remaining = 1;
+      if (load.total_bytes > 0) {
+        const uint64_t done = std::min(load.loaded_bytes, load.total_bytes);
+        perc = static_cast<double>(done) / static_cast<double>(load.total_bytes) * 100;
+        remaining = load.total_bytes - done;
+      }
+      const int64_t eta = elapsed == 0 ? 1
+                                       : static_cast<int64_t>(static_cast<uint64_t>(elapsed) *
+                                                              remaining / (load.loaded_bytes + 1));
+      field("loading_start_time", load.start_s);
+      field("loading_total_bytes", load.total_bytes);
+      field("loading_rdb_used_mem", 0);
+      field("loading_loaded_bytes", load.loaded_bytes);
+      field("loading_loaded_perc", fmt::format("{:.2f}", perc));
+      field("loading_eta_seconds", eta);
+    }
   }
   if (on("stats", true)) {
     section("Stats");

@@ -54,6 +54,9 @@ std::string Persistence::LoadAtStart() {
   opt.limits = LimitsFrom(server_.config());
   opt.now_ms = storage::SystemClockMs();
   opt.drop_expired = server_.config().replicaof_host.empty();
+  opt.progress = [this](size_t consumed) { server_.LoadingProgress(consumed); };
+  opt.progress_bytes = 1024;  // the server decides when to turn the loop
+  opt.key_load_delay = server_.config().key_load_delay;
   auto res = storage::rdb::LoadFile(path, server_.keyspace(), opt);
   if (!res) {
     return fmt::format(

@@ -8,7 +8,9 @@
 #include <chrono>
 #include <climits>
 #include <cmath>
+#include <cstdlib>
 #include <cstring>
+#include <filesystem>
 #include <map>
 #include <random>
 
@@ -17,6 +19,7 @@
 #include "config/log.h"
 #include "server/arg_cursor.h"
 #include "server/errors.h"
+#include "storage/rdb.h"
 
 namespace tandem::server {
 
@@ -64,6 +67,23 @@ std::vector<std::string_view> Redact(const config::Schema& schema, const Command
   return out;
 }
 
+// What a start-up load will read: the AOF directory's files (and a pre-7.0 single file), or
+// the RDB. For INFO's loading_total_bytes and the pace of serving clients while loading.
+uint64_t StartupLoadBytes(const ServerConfig& cfg) {
+  std::error_code ec;
+  auto size_of = [&](const std::filesystem::path& p) -> uint64_t {
+    auto n = std::filesystem::file_size(p, ec);
+    return ec ? 0 : static_cast<uint64_t>(n);
+  };
+  const std::filesystem::path dir = cfg.dir.empty() ? "." : cfg.dir;
+  if (!cfg.appendonly) return size_of(dir / cfg.dbfilename);
+  uint64_t total = size_of(dir / cfg.appendfilename);
+  for (const auto& e : std::filesystem::directory_iterator(dir / cfg.appenddirname, ec)) {
+    if (e.is_regular_file(ec) && e.path().extension() != ".manifest") total += size_of(e.path());
+  }
+  return total;
+}
+
 }  // namespace
 
 // ---------------------------------------------------------------------------------------------
@@ -76,6 +96,9 @@ CommandContext::CommandContext(Server& s, Client& c, std::span<const std::string
 
 storage::Db& CommandContext::db() { return server.keyspace().db(client.db_index); }
 storage::Keyspace& CommandContext::keyspace() { return server.keyspace(); }
+bool CommandContext::AlreadyExpired(int64_t when_ms) const {
+  return when_ms <= now_ms && !server.loading() && !server.is_replica();
+}
 
 // The stream from our master sees keys as they are: a key that is logically expired here but
 // not yet deleted by the master's DEL is still the master's key (expireIfNeeded returns 0 for
@@ -246,20 +269,26 @@ std::string Server::Start() {
   listen_opts_ = ListenOptionsFromConfig();
   std::string err = listener_->Listen(listen_opts_);
   if (!err.empty()) return err;
-  // The dataset is loaded before the first client is served (clients that connect meanwhile wait
-  // in the listen backlog).
+  // The dataset is loaded before commands run; clients that connect meanwhile are answered
+  // -LOADING between chunks of the load (LoadingProgress), as Redis does.
   if (!config_.replicaof_host.empty()) keyspace_.set_lazy_expire_deletes(false);
+  startup_load_ =
+      StartupLoad{true, storage::SystemClockMs() / 1000, StartupLoadBytes(config_), 0, 0};
   if (config_.appendonly) {
     // With AOF on, the AOF is the dataset (an RDB beside it is not read), as in Redis.
     bool loaded = false;
     err = aof_.LoadAtStart(loaded);
+    startup_load_.active = false;
     if (!err.empty()) return err;
     auto on = aof_.Enable();
     if (!on) return on.error();
   } else {
     err = persistence_.LoadAtStart();
+    startup_load_.active = false;
     if (!err.empty()) return err;
   }
+  // Replies to clients served while loading leave now; their next commands run normally.
+  FlushPendingWrites();
   if (listen_opts_.port > 0) ports_.push_back(listen_opts_.port);
   InstallConfigHooks();
   startup_memory_ = UsedMemory();
@@ -625,6 +654,8 @@ void Server::Dispatch(Client& client, std::span<const std::string_view> args) {
                            "PING / QUIT / RESET are allowed in this context",
                            cmd->name),
                cmd);
+      } else if (startup_load_.active && &client != loader_ && !(cmd->flags & kCmdLoading)) {
+        reject("LOADING Redis is loading the dataset in memory", cmd);
       } else if (client.in_multi && (cmd->flags & kCmdNoMulti)) {
         reject("ERR Command not allowed inside a transaction", cmd);
       } else if (client.in_multi && cmd->name != "exec" && cmd->name != "discard" &&
@@ -666,7 +697,7 @@ void Server::Call(Client& client, const Command& cmd, std::span<const std::strin
       }
     } else if (dirty_ != dirty_before) {
       Propagate(db_before, args, targets);
-    } else if (cmd.flags & kCmdMayReplicate) {
+    } else if (ctx.propagate_to_replicas) {
       Propagate(db_before, args, targets & kPropagateRepl);  // PUBLISH: replicas only
     }
   }
@@ -819,6 +850,11 @@ void Server::BeforeSleep() {
   // (1b) AOF write (and fsync with appendfsync always) before any reply leaves.
   aof_.BeforeSleep();
   // (2) Flush replies: one write per client per loop iteration.
+  FlushPendingWrites();
+  // (3) Closed clients are freed by libuv's close callbacks (OnClosed), after this step.
+}
+
+void Server::FlushPendingWrites() {
   if (!pending_writes_.empty()) {
     std::vector<net::Connection*> batch;
     batch.swap(pending_writes_);
@@ -830,7 +866,6 @@ void Server::BeforeSleep() {
       c->Flush();
     }
   }
-  // (3) Closed clients are freed by libuv's close callbacks (OnClosed), after this step.
 }
 
 void Server::Cron() {
@@ -1103,6 +1138,45 @@ void Server::LoadCommand(std::span<const std::string_view> args, std::string& er
     return;
   }
   Dispatch(*loader_, args);
+  if (config_.key_load_delay != 0) storage::rdb::DebugDelay(config_.key_load_delay);
+  if (startup_load_.active && (++load_commands_ & 1023) == 0) {
+    // The bytes of the last command as the AOF holds it (*N, then $len and the argument per
+    // argument); the others of this batch are counted as the same size, close enough for INFO.
+    auto digits = [](size_t n) {
+      size_t d = 1;
+      while (n >= 10) n /= 10, ++d;
+      return d;
+    };
+    uint64_t bytes = 3 + digits(args.size());
+    for (std::string_view a : args) bytes += 5 + digits(a.size()) + a.size();
+    LoadingProgress(bytes * 1024);
+  }
+}
+
+void Server::LoadingProgress(uint64_t loaded_delta) {
+  startup_load_.loaded_bytes += loaded_delta;
+  if (!startup_load_.active) return;
+  // processEventsWhileBlocked every 2 MB (loading-process-events-interval-bytes): accept, read
+  // and answer clients without waiting. No timers or BeforeSleep hooks are running yet, so
+  // only the listener and client connections have events.
+  if (startup_load_.loaded_bytes - startup_load_.served_at_bytes <
+      static_cast<uint64_t>(config_.loading_process_events_interval_bytes)) {
+    return;
+  }
+  startup_load_.served_at_bytes = startup_load_.loaded_bytes;
+  uv_run(loop_, UV_RUN_NOWAIT);
+  FlushPendingWrites();
+}
+
+void Server::ExitWhileLoading() {
+  config::LogMessage(config::Level::kWarning, "User requested shutdown...");
+  config::LogMessage(config::Level::kWarning,
+                     "The dataset is still loading: nothing is saved (the files on disk are "
+                     "whole; a partial dataset must not replace them).");
+  if (!config_.pidfile.empty()) ::unlink(config_.pidfile.c_str());
+  if (!config_.unixsocket.empty()) ::unlink(config_.unixsocket.c_str());
+  config::LogMessage(config::Level::kWarning, "Redis is now ready to exit, bye bye...");
+  std::_Exit(0);
 }
 
 void Server::EndLoading() {

@@ -116,6 +116,13 @@ class CommandContext {
   // the client's db. PropagateNothing() suppresses propagation (the effect is already sent).
   void PropagateAs(std::vector<std::string> argv) { propagate_as.push_back(std::move(argv)); }
   void PropagateNothing() { propagate_suppressed = true; }
+  // checkAlreadyExpired: an absolute expire time that has passed deletes the key at once, except
+  // while loading (the AOF's later commands may still refer to it) and on a replica (its master
+  // sends the DEL).
+  bool AlreadyExpired(int64_t when_ms) const;
+  // The command changed nothing but its replicas must run it too (PUBLISH).
+  void PropagateToReplicas() { propagate_to_replicas = true; }
+  bool propagate_to_replicas = false;
   std::vector<std::vector<std::string>> propagate_as;
   bool propagate_suppressed = false;
 };
@@ -183,6 +190,21 @@ class Server : public net::ConnectionHandler {
   void LoadCommand(std::span<const std::string_view> args, std::string& error);
   void EndLoading();
   bool loading() const { return loading_; }
+  // Start-up load of the AOF or RDB (server.loading): clients that connect meanwhile are served
+  // between chunks of the load and get -LOADING for every command without the loading flag
+  // (INFO, PING-less admin commands... as Redis 7.0 flags them). `loaded_delta` bytes more of
+  // `total` have been read; the loop turns when enough has passed since it last turned.
+  struct StartupLoad {
+    bool active = false;
+    int64_t start_s = 0;
+    uint64_t total_bytes = 0;
+    uint64_t loaded_bytes = 0;
+    uint64_t served_at_bytes = 0;
+  };
+  const StartupLoad& startup_load() const { return startup_load_; }
+  void LoadingProgress(uint64_t loaded_delta);
+  // SHUTDOWN while loading: nothing is saved (a partial dataset must not overwrite the files).
+  [[noreturn]] void ExitWhileLoading();
   const Persistence& persistence() const { return persistence_; }
   // The dataset was saved: `saved` changes are no longer pending (all when omitted).
   void reset_dirty(uint64_t saved = UINT64_MAX) { dirty_ = saved >= dirty_ ? 0 : dirty_ - saved; }
@@ -284,6 +306,7 @@ class Server : public net::ConnectionHandler {
   void ExpireBlockedClients();
   void FeedMonitors(const Client& client, std::span<const std::string_view> args, int64_t now_us);
   void BeforeSleep();
+  void FlushPendingWrites();
   void Cron();
   void ResumePausedClients();
 
@@ -341,6 +364,8 @@ class Server : public net::ConnectionHandler {
   Aof aof_{*this};
   Fence fence_{*this};
   bool loading_ = false;
+  StartupLoad startup_load_;
+  uint32_t load_commands_ = 0;
   bool mute_new_key_events_ = false;
   Client* loader_ = nullptr;
 };

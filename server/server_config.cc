@@ -456,6 +456,9 @@ void RegisterServerOptions(Schema& s, ServerConfig& c) {
   I({"active-defrag-threshold-upper", {}, kNot}, &c.active_defrag_threshold_upper, 100, 0, 1000);
   I({"lfu-log-factor", {}, 0}, &c.lfu_log_factor, 10, 0, kIntMax);
   I({"lfu-decay-time", {}, 0}, &c.lfu_decay_time, 1, 0, kIntMax);
+  I({"key-load-delay", {}, config::kHidden}, &c.key_load_delay, 0, INT_MIN, kIntMax);
+  I({"loading-process-events-interval-bytes", {}, config::kHidden},
+    &c.loading_process_events_interval_bytes, 2 * 1024 * 1024, 1024, kIntMax);
   I({"replica-priority", "slave-priority", 0}, &c.replica_priority, 100, 0, kIntMax);
   I({"repl-diskless-sync-delay", {}, 0}, &c.repl_diskless_sync_delay, 5, 0, kIntMax);
   I({"maxmemory-samples", {}, 0}, &c.maxmemory_samples, 5, 1, kIntMax);
@@ -792,16 +795,6 @@ void RegisterServerOptions(Schema& s, ServerConfig& c) {
   s.AddDeprecated("list-max-ziplist-entries", 1, 1);
   s.AddDeprecated("list-max-ziplist-value", 1, 1);
   s.AddDeprecated("lua-replicate-commands", 1, 1);
-
-  // Subsystems that arrive with later issues: the options are accepted and kept (CONFIG GET,
-  // REWRITE) but nothing acts on them yet, and the server says so once at start.
-  static constexpr std::string_view kLaterIssues[] = {
-      // The AOF base is always written as an RDB (aof-use-rdb-preamble yes) and fsync is not
-      // suspended during a rewrite.
-      "no-appendfsync-on-rewrite",
-      "aof-use-rdb-preamble",
-  };
-  for (std::string_view name : kLaterIssues) s.SetNotActedOn(name, true);
 }
 
 }  // namespace tandem::server

@@ -212,6 +212,9 @@ struct ServerConfig {
   bool activerehashing;
   int active_expire_effort;
   int lfu_log_factor, lfu_decay_time;
+  // Hidden, for tests (as in Redis): a pause per key loaded (debugDelay semantics) and how
+  // many bytes are loaded between turns of the event loop while loading.
+  int key_load_delay, loading_process_events_interval_bytes;
   // ---- active defrag / jemalloc ----
   bool activedefrag;
   long long active_defrag_ignore_bytes;

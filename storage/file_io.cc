@@ -1,6 +1,7 @@
 #include "storage/file_io.h"
 
 #include <fcntl.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -36,16 +37,27 @@ void FileIo::InjectFault(IoOp op, int err) {
   (op == IoOp::kWrite ? write_errno_ : fsync_errno_) = err;
 }
 
-bool ReadFile(const std::string& path, std::string& out) {
+namespace {
+
+// open(2) for reading plus fstat; -1 with errno set on failure.
+int OpenForRead(const std::string& path, struct stat& st) {
   int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return false;
-  struct stat st {};
+  if (fd < 0) return -1;
   if (::fstat(fd, &st) != 0) {
     int e = errno;
     ::close(fd);
     errno = e;
-    return false;
+    return -1;
   }
+  return fd;
+}
+
+}  // namespace
+
+bool ReadFile(const std::string& path, std::string& out) {
+  struct stat st {};
+  int fd = OpenForRead(path, st);
+  if (fd < 0) return false;
   out.resize(static_cast<size_t>(st.st_size));
   size_t done = 0;
   while (done < out.size()) {
@@ -55,6 +67,31 @@ bool ReadFile(const std::string& path, std::string& out) {
     done += static_cast<size_t>(n);
   }
   out.resize(done);
+  ::close(fd);
+  return true;
+}
+
+MappedFile::~MappedFile() {
+  if (addr_ != nullptr) ::munmap(addr_, size_);
+}
+
+bool MappedFile::open(const std::string& path) {
+  struct stat st {};
+  int fd = OpenForRead(path, st);
+  if (fd < 0) return false;
+  size_ = static_cast<size_t>(st.st_size);
+  if (size_ > 0) {
+    void* p = ::mmap(nullptr, size_, PROT_READ, MAP_PRIVATE, fd, 0);
+    if (p == MAP_FAILED) {
+      int e = errno;
+      ::close(fd);
+      size_ = 0;
+      errno = e;
+      return false;
+    }
+    addr_ = p;
+    ::madvise(addr_, size_, MADV_SEQUENTIAL);
+  }
   ::close(fd);
   return true;
 }

@@ -11,6 +11,7 @@
 #include <atomic>
 #include <cstddef>
 #include <string>
+#include <string_view>
 
 namespace tandem::storage {
 
@@ -36,5 +37,22 @@ FileIo& Io();
 // Reads a whole file into `out` with one allocation (fstat, then read(2) until done). False with
 // errno set when it cannot be opened or read.
 bool ReadFile(const std::string& path, std::string& out);
+
+// A whole file mapped read-only for loading (AOF, RDB): no zero-filled buffer, no copy through
+// read(2); the kernel reads ahead (MADV_SEQUENTIAL). open() is false with errno set when the
+// file cannot be opened or mapped. The view stays valid until the object dies.
+class MappedFile {
+ public:
+  MappedFile() = default;
+  ~MappedFile();
+  MappedFile(const MappedFile&) = delete;
+  MappedFile& operator=(const MappedFile&) = delete;
+  bool open(const std::string& path);
+  std::string_view data() const { return {static_cast<const char*>(addr_), size_}; }
+
+ private:
+  void* addr_ = nullptr;
+  size_t size_ = 0;
+};
 
 }  // namespace tandem::storage

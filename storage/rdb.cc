@@ -1361,6 +1361,11 @@ std::expected<void, std::string> SaveToFile(Keyspace& ks, const SaveOptions& opt
 // ---------------------------------------------------------------------------------------------
 // Load
 
+void DebugDelay(int usec) {
+  if (usec < 0) usec = (std::rand() % -usec) == 0 ? 1 : 0;
+  if (usec > 0) ::usleep(static_cast<useconds_t>(usec));
+}
+
 std::expected<LoadResult, LoadError> Load(std::string_view data, Keyspace& ks,
                                           const LoadOptions& opt) {
   Reader r(data);
@@ -1389,9 +1394,14 @@ std::expected<LoadResult, LoadError> Load(std::string_view data, Keyspace& ks,
   std::string key;
   std::string aux_key;
   std::string aux_val;
+  size_t reported = 0;
 
   while (true) {
     const size_t op_at = r.pos();
+    if (opt.progress && op_at - reported >= opt.progress_bytes) {
+      opt.progress(op_at - reported);
+      reported = op_at;
+    }
     uint8_t type;
     if (!r.U8(&type)) return std::unexpected(r.error());
 
@@ -1498,6 +1508,7 @@ std::expected<LoadResult, LoadError> Load(std::string_view data, Keyspace& ks,
       }
       ++res.keys;
     }
+    if (opt.key_load_delay != 0) DebugDelay(opt.key_load_delay);
     expire_ms = -1;
     lru_idle = -1;
     lfu_freq = -1;

@@ -18,6 +18,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <expected>
+#include <functional>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -119,7 +120,17 @@ struct LoadOptions {
   bool drop_expired = true;
   // rdbchecksum: verify a non-zero CRC64 trailer. A zero trailer means "saved without checksum".
   bool verify_checksum = true;
+  // Called with the bytes consumed since the previous call, about every `progress_bytes`, between
+  // keys (the server answers clients with -LOADING meanwhile).
+  std::function<void(size_t consumed)> progress;
+  size_t progress_bytes = 2u << 20;
+  // key-load-delay (a test knob): DebugDelay(key_load_delay) after every key.
+  int key_load_delay = 0;
 };
+
+// Redis's debugDelay: sleeps `usec` microseconds; a negative value sleeps 1 us with probability
+// 1/-usec (a short average pause without a syscall per call).
+void DebugDelay(int usec);
 
 struct LoadResult {
   uint64_t keys = 0;             // keys stored into the keyspace

@@ -630,16 +630,19 @@ def test_replica_output_buffer_limit_during_sync(tmp_path, master_kind):
         master.stop()
 
 
-@pytest.mark.parametrize("rewrite", [False, True], ids=["incremental", "after-rewrite"])
-def test_replica_restarted_from_aof_resumes_partially(tmp_path, rewrite):
+@pytest.mark.parametrize("rewrite,preamble", [(False, "yes"), (True, "yes"), (True, "no")],
+                         ids=["incremental", "after-rewrite", "after-command-rewrite"])
+def test_replica_restarted_from_aof_resumes_partially(tmp_path, rewrite, preamble):
     """Beyond Redis 7.0: a replica with appendonly yes ends each AOF write with an annotation
-    "#tandem-repl <replid> <offset>" (and its rewritten base carries them in its RDB aux fields),
-    so killed with -9 and restarted from its AOF it continues with a partial sync, including
-    after a MULTI/EXEC. Stock redis-server loads the same AOF directory (it skips '#' lines)."""
+    "#tandem-repl <replid> <offset>" (and its rewritten base carries them in its RDB aux fields,
+    or with aof-use-rdb-preamble no in the same annotation as the base's last line), so killed
+    with -9 and restarted from its AOF it continues with a partial sync, including after a
+    MULTI/EXEC. Stock redis-server loads the same AOF directory (it skips '#' lines)."""
     master = start("tandem", tmp_path, "master")
     rdir = tmp_path / "replica"
     replica = start("tandem", tmp_path, "replica", ["--appendonly", "yes",
-                                                    "--appendfsync", "always"])
+                                                    "--appendfsync", "always",
+                                                    "--aof-use-rdb-preamble", preamble])
     port = replica.port
     try:
         m = cli(master)
@@ -661,6 +664,16 @@ def test_replica_restarted_from_aof_resumes_partially(tmp_path, rewrite):
             th.wait_for(lambda: rewrites()["aof_rewrites"] >= 2 and
                         rewrites()["aof_rewrite_in_progress"] == 0, timeout=20,
                         message="the replica's AOF rewrite")
+            if preamble == "no":
+                # The position is only in the base: nothing was written since the rewrite.
+                aof_dir = rdir / "appendonlydir"
+                base = [ln.split()[1] for ln in
+                        (aof_dir / "appendonly.aof.manifest").read_text().splitlines()
+                        if ln.endswith("type b")]
+                assert len(base) == 1 and base[0].endswith(".base.aof"), base
+                last = (aof_dir / base[0]).read_bytes().rstrip(b"\r\n").rsplit(b"\n", 1)[-1]
+                replid = info(replica, "replication")["master_replid"].encode()
+                assert last.startswith(b"#tandem-repl " + replid + b" "), last
         os.kill(replica.proc.popen.pid, signal.SIGKILL)
         replica.proc.popen.wait(5)
         m.incr("counter")  # within the backlog while the replica is down

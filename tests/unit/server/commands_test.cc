@@ -155,6 +155,40 @@ TEST_CASE("commands: OBJECT ENCODING follows Redis's string encodings") {
   CHECK(h.Cmd("OBJECT ENCODING a") == "$3\r\nraw\r\n");
 }
 
+// The flags COMMAND INFO lists, as CommandFlag bits.
+uint32_t MetaFlags(const resp::Value& flags) {
+  static const std::pair<std::string_view, uint32_t> kNames[] = {
+      {"write", kCmdWrite},
+      {"readonly", kCmdReadonly},
+      {"denyoom", kCmdDenyOom},
+      {"admin", kCmdAdmin},
+      {"pubsub", kCmdPubsub},
+      {"noscript", kCmdNoscript},
+      {"blocking", kCmdBlocking},
+      {"loading", kCmdLoading},
+      {"stale", kCmdStale},
+      {"skip_monitor", kCmdSkipMonitor},
+      {"skip_slowlog", kCmdSkipSlowlog},
+      {"fast", kCmdFast},
+      {"no_auth", kCmdNoAuth},
+      {"no_mandatory_keys", kCmdNoMandatoryKeys},
+      {"no_async_loading", kCmdNoAsyncLoading},
+      {"no_multi", kCmdNoMulti},
+      {"movablekeys", kCmdMovableKeys},
+      {"allow_busy", kCmdAllowBusy},
+  };
+  uint32_t out = 0;
+  for (const auto& f : flags.elements) {
+    for (const auto& [name, bit] : kNames) {
+      if (f.str == name) out |= bit;
+    }
+  }
+  return out;
+}
+
+// The bits COMMAND INFO reports: Redis hides may_replicate and sentinel on purpose.
+constexpr uint32_t kReportedFlags = ~static_cast<uint32_t>(kCmdSentinel | kCmdMayReplicate);
+
 TEST_CASE("commands: the command table agrees with Redis 7.0.15's command specification") {
   Harness h;
   int checked = 0;
@@ -169,6 +203,8 @@ TEST_CASE("commands: the command table agrees with Redis 7.0.15's command specif
     CHECK(info[3].integer == c->first_key);
     CHECK(info[4].integer == c->last_key);
     CHECK(info[5].integer == c->key_step);
+    // Flags decide dispatch (-LOADING, -MASTERDOWN, READONLY, OOM...), so they must be Redis's.
+    CHECK(MetaFlags(info[2]) == (c->flags & kReportedFlags));
     // Every subcommand tandem has is one Redis has, with the same arity.
     for (const auto& sub : c->subcommands) {
       bool found = false;
@@ -176,6 +212,8 @@ TEST_CASE("commands: the command table agrees with Redis 7.0.15's command specif
         if (s.elements[0].str == sub->name) {
           found = true;
           CHECK(s.elements[1].integer == sub->arity);
+          CAPTURE(sub->name);
+          CHECK(MetaFlags(s.elements[2]) == (sub->flags & kReportedFlags));
         }
       }
       CAPTURE(sub->name);

@@ -1043,7 +1043,7 @@ TEST_CASE("server options: every option survives load, GET, SET, REWRITE and rel
     }
   }
   std::filesystem::remove_all(dir);
-  CHECK(checked == 192);
+  CHECK(checked == 194);
 }
 
 TEST_CASE("server options: not-acted-on options are reported when set") {
@@ -1051,6 +1051,9 @@ TEST_CASE("server options: not-acted-on options are reported when set") {
   const auto all = f.schema.NotActedOn(false);
   CHECK(std::find(all.begin(), all.end(), "io-threads") != all.end());
   CHECK(std::find(all.begin(), all.end(), "port") == all.end());
+  // Both AOF options are acted on (command-form base, fsync held back during a fork child).
+  CHECK(std::find(all.begin(), all.end(), "aof-use-rdb-preamble") == all.end());
+  CHECK(std::find(all.begin(), all.end(), "no-appendfsync-on-rewrite") == all.end());
   CHECK(f.schema.NotActedOn(true).empty());
   REQUIRE(f.schema.LoadFromString("io-threads 4\nactivedefrag yes\nport 7000\n"));
   CHECK(f.schema.NotActedOn(true) == V{"activedefrag", "io-threads"});

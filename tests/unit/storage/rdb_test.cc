@@ -556,7 +556,9 @@ TEST_CASE("rdb: encodings on load follow the limits, as rdbLoadObject decides th
   tight.zset_max_listpack_entries = 2;
   tight.set_max_intset_entries = 10;
   Keyspace back = NewKeyspace();
-  REQUIRE(Load(file, back, LoadOptions{tight}).has_value());
+  LoadOptions tight_opt;
+  tight_opt.limits = tight;
+  REQUIRE(Load(file, back, tight_opt).has_value());
   Db& db = back.db(0);
   CHECK(db.FindRaw("h:lp")->value.encoding == Encoding::kHashtable);  // 2 entries > 1
   CHECK(db.FindRaw("z:lp")->value.encoding == Encoding::kSkiplist);   // 4 entries > 2
@@ -569,7 +571,9 @@ TEST_CASE("rdb: encodings on load follow the limits, as rdbLoadObject decides th
   loose.hash_max_listpack_value = 100000;
   loose.zset_max_listpack_entries = 1000;
   Keyspace back2 = NewKeyspace();
-  REQUIRE(Load(file, back2, LoadOptions{loose}).has_value());
+  LoadOptions loose_opt;
+  loose_opt.limits = loose;
+  REQUIRE(Load(file, back2, loose_opt).has_value());
   CHECK(back2.db(0).FindRaw("z:sl")->value.encoding == Encoding::kListpack);  // ZSET_2 fits
   CHECK(back2.db(0).FindRaw("h:ht")->value.encoding == Encoding::kListpack);  // HASH fits
 
@@ -798,6 +802,30 @@ TEST_CASE("rdb: SaveToFile replaces the file atomically and LoadFile reads it ba
   CHECK_FALSE(unwritable.has_value());
   std::remove(path.c_str());
   ::rmdir(dir.c_str());
+}
+
+TEST_CASE("rdb: Load reports its progress between keys, about every progress_bytes") {
+  Keyspace ks = NewKeyspace();
+  for (int i = 0; i < 2000; ++i) {
+    ks.db(0).Set("key:" + std::to_string(i), Value::String(std::string(100, 'v')));
+  }
+  const std::string file = SaveToString(ks);
+  Keyspace back = NewKeyspace();
+  LoadOptions opt;
+  opt.progress_bytes = 4096;
+  size_t calls = 0;
+  size_t reported = 0;
+  opt.progress = [&](size_t consumed) {
+    CHECK(consumed >= 4096);
+    CHECK(consumed < 4096 + 200);  // one key past the threshold at most
+    ++calls;
+    reported += consumed;
+  };
+  REQUIRE(Load(file, back, opt).has_value());
+  CHECK(back.db(0).size() == 2000);
+  CHECK(calls >= file.size() / (4096 + 200));
+  CHECK(reported <= file.size());
+  CHECK(file.size() - reported < 4096 + 200);
 }
 
 }  // namespace
