@@ -550,6 +550,8 @@ std::expected<void, std::string> Aof::StartRewrite() {
   opt.compression = cfg.rdbcompression;
   opt.checksum = cfg.rdbchecksum;
   opt.now_ms = storage::SystemClockMs();
+  opt.autosync_bytes = cfg.aof_rewrite_incremental_fsync ? storage::rdb::kAutosyncBytes : 0;
+  cmd_opt.autosync_bytes = opt.autosync_bytes;
   const std::string temp = rewrite_temp_;
   const bool rdb_preamble = rewrite_rdb_preamble_;
   pid_t pid = ::fork();

@@ -124,6 +124,7 @@ static storage::rdb::SaveOptions SaveOptionsFor(Server& server) {
   o.repl_stream_db = std::max(0, server.replication().stream_db());
   o.now_ms = storage::SystemClockMs();
   o.used_mem = UsedMemory();
+  o.autosync_bytes = server.config().rdb_save_incremental_fsync ? storage::rdb::kAutosyncBytes : 0;
   return o;
 }
 

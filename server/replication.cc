@@ -174,7 +174,8 @@ void Replication::Feed(int db, std::span<const std::string_view> argv) {
   // Like Redis, nothing is buffered when there is no backlog and no replica: the offset still
   // only moves when someone could read the stream.
   if (!backlog_.active() && replicas_.empty()) return;
-  std::string bytes;
+  std::string& bytes = feed_scratch_;  // reused: no allocation per command
+  bytes.clear();
   if (db != stream_db_) {
     std::string dbs = std::to_string(db);
     std::string_view sel[] = {"SELECT", dbs};
@@ -183,6 +184,7 @@ void Replication::Feed(int db, std::span<const std::string_view> argv) {
   }
   resp::EncodeCommand(argv, bytes);
   FeedStream(bytes);
+  if (bytes.capacity() > (1u << 20)) std::string().swap(bytes);  // after a huge command
 }
 
 void Replication::FeedStream(std::string_view bytes) {
@@ -194,16 +196,38 @@ void Replication::FeedStream(std::string_view bytes) {
   backlog_.Append(bytes);
   master_repl_offset_ += static_cast<int64_t>(bytes.size());
   for (ReplicaInfo& r : replicas_) {
+    if (r.state == ReplicaState::kOnline) {
+      // Online replicas get the stream of a whole loop iteration in one append (FlushUnsent),
+      // not one per command.
+      unsent_.append(bytes);
+      break;
+    }
+  }
+  for (ReplicaInfo& r : replicas_) {
+    if (r.state == ReplicaState::kOnline) continue;
     Client* c = server_.FindClient(r.client_id);
     if (c == nullptr || c->conn().closing()) continue;
-    if (r.state == ReplicaState::kOnline) {
-      c->conn().output().append(bytes);
-      server_.MarkPendingWrite(*c);
-    } else if (r.in_bgsave || r.state != ReplicaState::kWaitBgsave) {
+    if (r.in_bgsave || r.state != ReplicaState::kWaitBgsave) {
       // Before its snapshot is forked a replica needs nothing: the snapshot will hold it.
       r.pending.append(bytes);
       server_.CheckOutputLimits(*c, storage::SystemClockMs());
     }
+  }
+}
+
+void Replication::FlushUnsent() {
+  if (unsent_.empty()) return;
+  for (ReplicaInfo& r : replicas_) {
+    if (r.state != ReplicaState::kOnline) continue;
+    Client* c = server_.FindClient(r.client_id);
+    if (c == nullptr || c->conn().closing()) continue;
+    c->conn().output().append(unsent_);
+    server_.MarkPendingWrite(*c);
+  }
+  if (unsent_.capacity() > (16u << 20)) {
+    std::string().swap(unsent_);
+  } else {
+    unsent_.clear();
   }
 }
 
@@ -387,6 +411,7 @@ void Replication::Psync(CommandContext& ctx) {
 }
 
 void Replication::StartPartial(Client& c, ReplicaInfo& r, int64_t from, bool psync2) {
+  FlushUnsent();  // the others' share first: the backlog copy below already holds it
   std::string& out = c.conn().output();
   out += psync2 ? fmt::format("+CONTINUE {}\r\n", replid_) : std::string("+CONTINUE\r\n");
   backlog_.CopyFrom(from, out);
@@ -577,6 +602,7 @@ void Replication::SendBulkChunks(ReplicaInfo& r, Client& c) {
 }
 
 void Replication::PutOnline(ReplicaInfo& r, Client& c) {
+  FlushUnsent();  // r.pending already holds what the online replicas have not been sent yet
   if (r.bulk_fd >= 0) ::close(r.bulk_fd);
   r.bulk_fd = -1;
   r.state = ReplicaState::kOnline;
@@ -1605,6 +1631,7 @@ void Replication::Cron(int64_t now_ms) {
 }
 
 void Replication::BeforeSleep() {
+  FlushUnsent();
   bool drained = true;
   bool more_bulk = false;  // a socket took its whole chunk: nothing will wake the loop for more
   for (ReplicaInfo& r : replicas_) {

@@ -81,6 +81,8 @@ class Replication : public net::ConnectionHandler {
   void Feed(int db, std::span<const std::string_view> argv);
   // Appends bytes already in stream form (a replica proxying its master).
   void FeedStream(std::string_view bytes);
+  // Gives online replicas the stream fed since the last call (one append each).
+  void FlushUnsent();
   // The next propagated command starts with a SELECT (after a full sync, a promotion).
   void ResetStreamDb() { stream_db_ = -1; }
   void ResizeBacklog(size_t size) { backlog_.Resize(size); }
@@ -232,6 +234,10 @@ class Replication : public net::ConnectionHandler {
   std::string unapplied_;  // master stream of a transaction still being queued
   int64_t second_replid_offset_ = -1;
   Backlog backlog_;
+  // Stream bytes fed during this loop iteration that online replicas have not been given yet
+  // (FlushUnsent, from BeforeSleep and before a replica goes online).
+  std::string unsent_;
+  std::string feed_scratch_;
   int64_t backlog_idle_since_ms_ = 0;  // no replicas since (repl-backlog-ttl)
   int stream_db_ = -1;
   // master side

@@ -174,6 +174,7 @@ std::expected<void, std::string> WriteCommandsToFile(Keyspace& ks, const Rewrite
     return std::unexpected(std::move(what));
   };
   rdb::FileSink sink(fd);
+  sink.set_autosync(opt.autosync_bytes);
   auto written = WriteCommands(ks, opt, sink);
   if (!written) {
     return fail(sink.error() != 0

@@ -33,6 +33,8 @@ struct RewriteOptions {
   // because the loader forgets a position that is followed by a write. Redis's loader skips '#'
   // lines, so stock Redis still loads the file.
   std::string end_annotation;
+  // aof-rewrite-incremental-fsync: fdatasync every this many bytes (0 = only at the end).
+  size_t autosync_bytes = 0;
 };
 
 // Writes the whole keyspace to `sink`. Fails on a value type that has no command form here

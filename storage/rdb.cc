@@ -1236,6 +1236,13 @@ bool FileSink::WriteAll(const char* p, size_t n) {
     n -= static_cast<size_t>(w);
     written_ += static_cast<uint64_t>(w);
   }
+  if (autosync_ > 0 && written_ - synced_at_ >= autosync_) {
+    if (Io().Fdatasync(fd_) != 0) {
+      errno_ = errno;
+      return false;
+    }
+    synced_at_ = written_;
+  }
   return true;
 }
 
@@ -1331,6 +1338,7 @@ std::expected<void, std::string> SaveToFile(Keyspace& ks, const SaveOptions& opt
     return std::unexpected(std::move(what));
   };
   FileSink sink(fd);
+  sink.set_autosync(opt.autosync_bytes);
   auto saved = Save(ks, opt, sink);
   if (!saved) {
     return fail(sink.error() != 0 ? saved.error() + ": " + ErrnoText(sink.error()) : saved.error());

@@ -55,7 +55,13 @@ struct SaveOptions {
   // 7.0.15, an element only gets a plain (container 1) node from 1 GB up; a large element below
   // that sits alone in a packed node.
   int list_max_listpack_size = -2;
+  // rdb-save-incremental-fsync / aof-rewrite-incremental-fsync: SaveToFile fdatasyncs every
+  // this many bytes written (Redis's REDIS_AUTOSYNC_BYTES, 4 MB), so the kernel never holds a
+  // huge dirty file whose final fsync stalls the disk; 0 = only the final fsync.
+  size_t autosync_bytes = 0;
 };
+
+inline constexpr size_t kAutosyncBytes = 4u << 20;
 
 // A byte sink. Write returns false on I/O error; the saver stops and reports it.
 class Sink {
@@ -82,10 +88,14 @@ class FileSink : public Sink {
   bool Flush();
   int error() const { return errno_; }  // errno of the first failed write, 0 if none
   uint64_t written() const { return written_; }
+  // fdatasync after every `bytes` written (0 = never); a failed fdatasync is a write error.
+  void set_autosync(size_t bytes) { autosync_ = bytes; }
 
  private:
   bool WriteAll(const char* p, size_t n);
   int fd_;
+  size_t autosync_ = 0;
+  uint64_t synced_at_ = 0;
   size_t cap_;
   std::string buf_;
   int errno_ = 0;

@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstdio>
+#include <cstdlib>
 #include <fstream>
 #include <limits>
 #include <map>
@@ -16,6 +17,7 @@
 
 #include "storage/crc64.h"
 #include "storage/digest.h"
+#include "storage/file_io.h"
 #include "storage/hash.h"
 #include "storage/keyspace.h"
 #include "storage/list.h"
@@ -826,6 +828,37 @@ TEST_CASE("rdb: Load reports its progress between keys, about every progress_byt
   CHECK(calls >= file.size() / (4096 + 200));
   CHECK(reported <= file.size());
   CHECK(file.size() - reported < 4096 + 200);
+}
+
+TEST_CASE("rdb: FileSink fdatasyncs every autosync bytes (incremental fsync)") {
+  char path[] = "/tmp/tandem-autosync-XXXXXX";
+  const int fd = ::mkstemp(path);
+  REQUIRE(fd >= 0);
+  const std::string chunk(1 << 20, 'x');
+  // Every fdatasync fails: a sink that syncs on its own hits it after 4 MB, one that does not
+  // never calls it.
+  Io().InjectFault(IoOp::kFsync, EIO);
+  {
+    FileSink plain(fd);
+    for (int i = 0; i < 6; ++i) CHECK(plain.Write(chunk.data(), chunk.size()));
+    CHECK(plain.Flush());
+  }
+  {
+    FileSink synced(fd);
+    synced.set_autosync(kAutosyncBytes);
+    bool ok = true;
+    int writes = 0;
+    while (ok && writes < 8) {
+      ok = synced.Write(chunk.data(), chunk.size()) && synced.Flush();
+      ++writes;
+    }
+    CHECK_FALSE(ok);
+    CHECK(writes == 4);  // the fdatasync after the 4th MB
+    CHECK(synced.error() == EIO);
+  }
+  Io().InjectFault(IoOp::kFsync, 0);
+  ::close(fd);
+  ::unlink(path);
 }
 
 }  // namespace
