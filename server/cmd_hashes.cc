@@ -12,6 +12,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <numeric>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -139,7 +140,7 @@ void CmdHincrby(CommandContext& ctx) {
   if (e == nullptr) return;
   HashObject& h = Hash(e);
   int64_t value = 0;
-  if (const std::string* cur = h.Get(ctx.args[2])) {
+  if (std::optional<std::string_view> cur = h.Get(ctx.args[2])) {
     if (!ParseInt64(*cur, value)) return ctx.Error(kHashNotInteger);
   }
   if ((incr < 0 && value < 0 && incr < (LLONG_MIN - value)) ||
@@ -162,7 +163,7 @@ void CmdHincrbyfloat(CommandContext& ctx) {
   if (e == nullptr) return;
   HashObject& h = Hash(e);
   long double value = 0;
-  if (const std::string* cur = h.Get(ctx.args[2])) {
+  if (std::optional<std::string_view> cur = h.Get(ctx.args[2])) {
     if (!ParseLongDouble(*cur, value)) return ctx.Error(kHashNotFloat);
   }
   value += incr;
@@ -182,8 +183,9 @@ void CmdHget(CommandContext& ctx) {
   bool wrong = false;
   Entry* e = ReadHash(ctx, ctx.args[1], wrong);
   if (wrong) return;
-  const std::string* v = e != nullptr ? Hash(e).Get(ctx.args[2]) : nullptr;
-  if (v == nullptr) return ctx.reply().Null();
+  std::optional<std::string_view> v;
+  if (e != nullptr) v = Hash(e).Get(ctx.args[2]);
+  if (!v) return ctx.reply().Null();
   ctx.reply().Bulk(*v);
 }
 
@@ -193,8 +195,9 @@ void CmdHmget(CommandContext& ctx) {
   if (wrong) return;
   ctx.reply().ArrayHeader(static_cast<int64_t>(ctx.args.size() - 2));
   for (size_t i = 2; i < ctx.args.size(); ++i) {
-    const std::string* v = e != nullptr ? Hash(e).Get(ctx.args[i]) : nullptr;
-    if (v == nullptr) {
+    std::optional<std::string_view> v;
+    if (e != nullptr) v = Hash(e).Get(ctx.args[i]);
+    if (!v) {
       ctx.reply().Null();
     } else {
       ctx.reply().Bulk(*v);
@@ -213,8 +216,9 @@ void CmdHstrlen(CommandContext& ctx) {
   bool wrong = false;
   Entry* e = ReadHash(ctx, ctx.args[1], wrong);
   if (wrong) return;
-  const std::string* v = e != nullptr ? Hash(e).Get(ctx.args[2]) : nullptr;
-  ctx.reply().Integer(v != nullptr ? static_cast<int64_t>(v->size()) : 0);
+  std::optional<std::string_view> v;
+  if (e != nullptr) v = Hash(e).Get(ctx.args[2]);
+  ctx.reply().Integer(v ? static_cast<int64_t>(v->size()) : 0);
 }
 
 void CmdHexists(CommandContext& ctx) {
@@ -269,6 +273,17 @@ void HrandfieldWithCount(CommandContext& ctx, int64_t l, bool withvalues) {
   // CASE 1: negative count (repetitions allowed, random order) or a single element.
   if (!uniq || count == 1) {
     r.ArrayHeader(static_cast<int64_t>(withvalues && !resp3 ? count * 2 : count));
+    if (h.encoding() == storage::Encoding::kListpack) {
+      // The packed pairs are walked once, not once per pick (lpRandomPairs).
+      std::vector<std::pair<std::string_view, std::string_view>> pairs;
+      pairs.reserve(size);
+      h.ForEach([&](std::string_view f, std::string_view v) { pairs.emplace_back(f, v); });
+      for (uint64_t i = 0; i < count; ++i) {
+        const auto& [f, v] = pairs[static_cast<size_t>(rng()) % pairs.size()];
+        emit(f, v);
+      }
+      return;
+    }
     for (uint64_t i = 0; i < count; ++i) {
       auto [f, v] = h.Random(rng);
       emit(f, v);
@@ -289,10 +304,10 @@ void HrandfieldWithCount(CommandContext& ctx, int64_t l, bool withvalues) {
     std::shuffle(idx.begin(), idx.end(), rng);
     idx.resize(count);
     std::sort(idx.begin(), idx.end());
-    for (size_t i : idx) {
-      auto [f, v] = h.ListpackAt(i);
-      emit(f, v);
-    }
+    std::vector<std::pair<std::string_view, std::string_view>> pairs;
+    pairs.reserve(size);
+    h.ForEach([&](std::string_view f, std::string_view v) { pairs.emplace_back(f, v); });
+    for (size_t i : idx) emit(pairs[i].first, pairs[i].second);
     return;
   }
   // CASES 3/4 (hashtable): distinct random pairs in no particular order.

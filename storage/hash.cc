@@ -5,29 +5,78 @@
 namespace tandem::storage {
 
 HashObject::~HashObject() {
-  dict_.Clear([](Node* n) { delete n; });
+  if (dict_) dict_->Clear([](Node* n) { delete n; });
+}
+
+std::string_view HashObject::NextString(std::string_view buf, size_t& pos) {
+  size_t len = 0;
+  int shift = 0;
+  while (true) {
+    const auto b = static_cast<uint8_t>(buf[pos++]);
+    len |= static_cast<size_t>(b & 0x7f) << shift;
+    if ((b & 0x80) == 0) break;
+    shift += 7;
+  }
+  std::string_view s = buf.substr(pos, len);
+  pos += len;
+  return s;
+}
+
+void HashObject::AppendString(std::string& buf, std::string_view s) {
+  size_t len = s.size();
+  while (len >= 0x80) {
+    buf.push_back(static_cast<char>((len & 0x7f) | 0x80));
+    len >>= 7;
+  }
+  buf.push_back(static_cast<char>(len));
+  buf.append(s);
+}
+
+bool HashObject::FindPacked(std::string_view field, size_t& at, size_t& value_at,
+                            size_t& end) const {
+  size_t pos = 0;
+  for (uint32_t i = 0; i < lp_count_; ++i) {
+    at = pos;
+    std::string_view f = NextString(lp_, pos);
+    value_at = pos;
+    NextString(lp_, pos);
+    if (f == field) {
+      end = pos;
+      return true;
+    }
+  }
+  return false;
+}
+
+std::pair<std::string_view, std::string_view> HashObject::ListpackAt(size_t i) const {
+  size_t pos = 0;
+  for (size_t k = 0; k < 2 * i; ++k) NextString(lp_, pos);
+  std::string_view f = NextString(lp_, pos);
+  std::string_view v = NextString(lp_, pos);
+  return {f, v};
 }
 
 Value HashObject::NewValue() {
   return Value::Of(ObjType::kHash, Encoding::kListpack, std::make_unique<HashObject>());
 }
 
-const std::string* HashObject::Get(std::string_view field) const {
+std::optional<std::string_view> HashObject::Get(std::string_view field) const {
   if (listpack_) {
-    for (const auto& [f, v] : pairs_) {
-      if (f == field) return &v;
-    }
-    return nullptr;
+    size_t at = 0, value_at = 0, end = 0;
+    if (!FindPacked(field, at, value_at, end)) return std::nullopt;
+    size_t pos = value_at;
+    return NextString(lp_, pos);
   }
-  Node* n = dict_.Find(field);
-  return n != nullptr ? &n->value : nullptr;
+  Node* n = dict_->Find(field);
+  if (n == nullptr) return std::nullopt;
+  return std::string_view(n->value);
 }
 
 void HashObject::InsertNode(std::string_view field, std::string_view value) {
   auto* n = new Node;
   n->field.assign(field);
   n->value.assign(value);
-  dict_.Insert(n);
+  dict_->Insert(n);
 }
 
 bool HashObject::Set(std::string_view field, std::string_view value, const HashLimits& limits) {
@@ -38,17 +87,28 @@ bool HashObject::Set(std::string_view field, std::string_view value, const HashL
     ConvertToHashtable();
   }
   if (listpack_) {
-    for (auto& [f, v] : pairs_) {
-      if (f == field) {
-        v.assign(value);
-        return false;
-      }
+    size_t at = 0, value_at = 0, end = 0;
+    if (FindPacked(field, at, value_at, end)) {
+      std::string packed;
+      AppendString(packed, value);
+      lp_.replace(value_at, end - value_at, packed);
+      return false;
     }
-    pairs_.emplace_back(std::string(field), std::string(value));
-    if (pairs_.size() > limits.max_listpack_entries) ConvertToHashtable();
+    // One exact allocation per insert, as a listpack reallocs: no doubling slack.
+    const size_t need = lp_.size() + field.size() + value.size() + 2 * sizeof(size_t);
+    if (lp_.capacity() < need) {
+      std::string grown;
+      grown.reserve(need);
+      grown.append(lp_);
+      lp_.swap(grown);
+    }
+    AppendString(lp_, field);
+    AppendString(lp_, value);
+    ++lp_count_;
+    if (lp_count_ > limits.max_listpack_entries) ConvertToHashtable();
     return true;
   }
-  if (Node* n = dict_.Find(field)) {
+  if (Node* n = dict_->Find(field)) {
     n->value.assign(value);
     return false;
   }
@@ -58,55 +118,50 @@ bool HashObject::Set(std::string_view field, std::string_view value, const HashL
 
 bool HashObject::Delete(std::string_view field) {
   if (listpack_) {
-    for (auto it = pairs_.begin(); it != pairs_.end(); ++it) {
-      if (it->first == field) {
-        pairs_.erase(it);
-        return true;
-      }
-    }
-    return false;
+    size_t at = 0, value_at = 0, end = 0;
+    if (!FindPacked(field, at, value_at, end)) return false;
+    lp_.erase(at, end - at);
+    --lp_count_;
+    return true;
   }
-  Node* n = dict_.Erase(field);
+  Node* n = dict_->Erase(field);
   if (n == nullptr) return false;
   delete n;
-  dict_.ShrinkIfSparse();  // hashTypeDelete: resize after every delete (htNeedsResize)
+  dict_->ShrinkIfSparse();  // hashTypeDelete: resize after every delete (htNeedsResize)
   return true;
 }
 
 void HashObject::ConvertToHashtable() {
   if (!listpack_) return;
+  dict_ = std::make_unique<NodeDict>();
+  ForEach([&](std::string_view f, std::string_view v) { InsertNode(f, v); });
   listpack_ = false;
-  for (auto& [f, v] : pairs_) InsertNode(f, v);
-  pairs_.clear();
-  pairs_.shrink_to_fit();
+  std::string().swap(lp_);
+  lp_count_ = 0;
 }
 
 std::pair<std::string_view, std::string_view> HashObject::Random(std::mt19937_64& rng) {
-  if (listpack_) {
-    const auto& p = pairs_[static_cast<size_t>(rng()) % pairs_.size()];
-    return {p.first, p.second};
-  }
-  Node* n = dict_.Random(rng);
+  if (listpack_) return ListpackAt(static_cast<size_t>(rng()) % lp_count_);
+  Node* n = dict_->Random(rng);
   return {n->field, n->value};
 }
 
 std::unique_ptr<Object> HashObject::Clone() const {
   auto h = std::make_unique<HashObject>();
   h->listpack_ = listpack_;
-  h->pairs_ = pairs_;
-  if (!listpack_) ForEach([&](std::string_view f, std::string_view v) { h->InsertNode(f, v); });
+  h->lp_ = lp_;
+  h->lp_count_ = lp_count_;
+  if (!listpack_) {
+    h->dict_ = std::make_unique<NodeDict>();
+    ForEach([&](std::string_view f, std::string_view v) { h->InsertNode(f, v); });
+  }
   return h;
 }
 
 size_t HashObject::MemoryUsage() const {
   size_t n = sizeof(HashObject);
-  if (listpack_) {
-    // A listpack entry costs its bytes plus a couple of header bytes each.
-    n += 7;
-    for (const auto& [f, v] : pairs_) n += f.size() + v.size() + 4;
-    return n;
-  }
-  n += dict_.MemoryOverhead();
+  if (listpack_) return n + lp_.capacity();
+  n += sizeof(NodeDict) + dict_->MemoryOverhead();
   ForEach([&](std::string_view f, std::string_view v) { n += sizeof(Node) + f.size() + v.size(); });
   return n;
 }

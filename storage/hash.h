@@ -1,7 +1,8 @@
 // Hash values (t_hash.c) with Redis 7.0's two encodings and its one-way conversion rule:
-//   listpack   a small vector of field/value pairs in insertion order (HDEL keeps the order of the
-//              rest), while the hash has <= hash-max-listpack-entries entries and every field and
-//              value is <= hash-max-listpack-value bytes;
+//   listpack   field/value pairs packed in one byte buffer in insertion order (HDEL keeps the
+//              order of the rest), each string as a varint length and its bytes, while the hash
+//              has <= hash-max-listpack-entries entries and every field and value is
+//              <= hash-max-listpack-value bytes;
 //   hashtable  an unordered dict, once either limit is crossed. A hash never converts back.
 // Replies that walk the hash (HGETALL, HKEYS, HVALS, HSCAN, HRANDFIELD with a large count) follow
 // the listpack's insertion order exactly as Redis does, so they compare byte for byte.
@@ -10,6 +11,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <random>
 #include <string>
 #include <string_view>
@@ -38,11 +40,11 @@ class HashObject : public Object {
   static Value NewValue();
 
   Encoding encoding() const { return listpack_ ? Encoding::kListpack : Encoding::kHashtable; }
-  size_t size() const { return listpack_ ? pairs_.size() : dict_.size(); }
+  size_t size() const { return listpack_ ? lp_count_ : dict_->size(); }
 
-  // The value of `field`, or nullptr. The pointer is valid until the next change.
-  const std::string* Get(std::string_view field) const;
-  bool Exists(std::string_view field) const { return Get(field) != nullptr; }
+  // The value of `field`, if present. The view is valid until the next change.
+  std::optional<std::string_view> Get(std::string_view field) const;
+  bool Exists(std::string_view field) const { return Get(field).has_value(); }
 
   // hashTypeTryConversion: converts to hashtable if any of `items` is longer than the value
   // limit. Called before a write with every field and value it will store.
@@ -68,25 +70,28 @@ class HashObject : public Object {
   template <typename Fn>
   void ForEach(Fn&& fn) const {
     if (listpack_) {
-      for (const auto& [f, v] : pairs_) fn(std::string_view(f), std::string_view(v));
+      size_t pos = 0;
+      for (uint32_t i = 0; i < lp_count_; ++i) {
+        std::string_view f = NextString(lp_, pos);
+        std::string_view v = NextString(lp_, pos);
+        fn(f, v);
+      }
     } else {
-      dict_.ForEach([&](Node* n) { fn(std::string_view(n->field), std::string_view(n->value)); });
+      dict_->ForEach([&](Node* n) { fn(std::string_view(n->field), std::string_view(n->value)); });
     }
   }
 
   // A random (field, value); the hash must not be empty.
   std::pair<std::string_view, std::string_view> Random(std::mt19937_64& rng);
   // The pair at position i of a listpack (0 <= i < size()).
-  std::pair<std::string_view, std::string_view> ListpackAt(size_t i) const {
-    return {pairs_[i].first, pairs_[i].second};
-  }
+  std::pair<std::string_view, std::string_view> ListpackAt(size_t i) const;
 
   // One HSCAN step over a hashtable: calls fn(field, value) for the buckets at `cursor` and
   // returns the next cursor (0 when done).
   template <typename Fn>
   uint64_t ScanStep(uint64_t cursor, Fn&& fn) {
-    return dict_.Scan(cursor,
-                      [&](Node* n) { fn(std::string_view(n->field), std::string_view(n->value)); });
+    return dict_->Scan(
+        cursor, [&](Node* n) { fn(std::string_view(n->field), std::string_view(n->value)); });
   }
 
   std::unique_ptr<Object> Clone() const override;
@@ -105,12 +110,22 @@ class HashObject : public Object {
     std::string_view operator()(const Node& n) const { return n.field; }
   };
 
-  void InsertNode(std::string_view field, std::string_view value);
+  using NodeDict = Dict<Node, NodeKey>;
 
+  void InsertNode(std::string_view field, std::string_view value);
+  // The string at `pos` of a packed buffer (varint length, then the bytes); advances pos.
+  static std::string_view NextString(std::string_view buf, size_t& pos);
+  static void AppendString(std::string& buf, std::string_view s);
+  // The offset of `field`'s entry in lp_ and of the entry after its value, if present.
+  bool FindPacked(std::string_view field, size_t& at, size_t& value_at, size_t& end) const;
+
+  // listpack: 2 * lp_count_ strings, field then value. A hash never needs the dict until it
+  // converts, so the dict is allocated only then.
+  std::string lp_;
+  uint32_t lp_count_ = 0;
   bool listpack_ = true;
-  std::vector<std::pair<std::string, std::string>> pairs_;  // listpack
   // hashtable. mutable: ForEach on a const object walks buckets without changing them.
-  mutable Dict<Node, NodeKey> dict_;
+  mutable std::unique_ptr<NodeDict> dict_;
 };
 
 }  // namespace tandem::storage

@@ -300,6 +300,8 @@ void ZSetObject::Insert(std::string_view member, double score, const ZSetLimits&
   if (encoding_ == Encoding::kListpack) {
     score = ListpackScore(score);
     size_t pos = LpLowerBound(score, member);
+    // Grow by one, as a listpack reallocs per insert: no doubling slack in small sets.
+    if (lp_.size() == lp_.capacity()) lp_.reserve(lp_.size() + 1);
     lp_.emplace(lp_.begin() + static_cast<std::ptrdiff_t>(pos), std::string(member), score);
     return;
   }

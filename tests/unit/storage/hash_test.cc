@@ -27,9 +27,9 @@ TEST_CASE("hash: listpack keeps insertion order and HDEL keeps the order of the 
   CHECK(h.Delete("c"));
   CHECK_FALSE(h.Delete("c"));
   CHECK(Fields(h) == std::vector<std::string>{"a", "b"});
-  REQUIRE(h.Get("a") != nullptr);
+  REQUIRE(h.Get("a").has_value());
   CHECK(*h.Get("a") == "20");
-  CHECK(h.Get("zz") == nullptr);
+  CHECK_FALSE(h.Get("zz").has_value());
   CHECK(h.encoding() == Encoding::kListpack);
 }
 
