@@ -1,6 +1,7 @@
 #include "storage/hash.h"
 
 #include "storage/digest.h"
+#include "storage/packed.h"
 
 namespace tandem::storage {
 
@@ -9,26 +10,11 @@ HashObject::~HashObject() {
 }
 
 std::string_view HashObject::NextString(std::string_view buf, size_t& pos) {
-  size_t len = 0;
-  int shift = 0;
-  while (true) {
-    const auto b = static_cast<uint8_t>(buf[pos++]);
-    len |= static_cast<size_t>(b & 0x7f) << shift;
-    if ((b & 0x80) == 0) break;
-    shift += 7;
-  }
-  std::string_view s = buf.substr(pos, len);
-  pos += len;
-  return s;
+  return packed::NextString(buf, pos);
 }
 
 void HashObject::AppendString(std::string& buf, std::string_view s) {
-  size_t len = s.size();
-  while (len >= 0x80) {
-    buf.push_back(static_cast<char>((len & 0x7f) | 0x80));
-    len >>= 7;
-  }
-  buf.push_back(static_cast<char>(len));
+  packed::AppendLength(buf, s.size());
   buf.append(s);
 }
 

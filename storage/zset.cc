@@ -6,6 +6,7 @@
 #include <new>
 
 #include "storage/digest.h"
+#include "storage/packed.h"
 
 namespace tandem::storage {
 
@@ -254,6 +255,59 @@ void ZSetObject::FreeSkiplist() {
   zsl_.reset();
 }
 
+// ---------------------------------------------------------------------------------------------
+// PackedZList
+
+std::pair<std::string_view, double> PackedZList::Next(std::string_view buf, size_t& pos) {
+  std::string_view member = packed::NextString(buf, pos);
+  double score;
+  std::memcpy(&score, buf.data() + pos, sizeof score);
+  pos += sizeof score;
+  return {member, score};
+}
+
+size_t PackedZList::OffsetOf(size_t i) const {
+  size_t pos = 0;
+  for (size_t k = 0; k < i; ++k) Next(buf_, pos);
+  return pos;
+}
+
+std::pair<std::string_view, double> PackedZList::At(size_t i) const {
+  size_t pos = OffsetOf(i);
+  return Next(buf_, pos);
+}
+
+void PackedZList::InsertAt(size_t i, std::string_view member, double score) {
+  std::string entry;
+  packed::AppendLength(entry, member.size());
+  entry.append(member);
+  entry.append(reinterpret_cast<const char*>(&score), sizeof score);
+  const size_t at = OffsetOf(i);
+  if (buf_.capacity() < buf_.size() + entry.size()) {
+    std::string grown;
+    grown.reserve(buf_.size() + entry.size());
+    grown.append(buf_, 0, at);
+    grown.append(entry);
+    grown.append(buf_, at, std::string::npos);
+    buf_.swap(grown);
+  } else {
+    buf_.insert(at, entry);
+  }
+  ++count_;
+}
+
+void PackedZList::EraseRange(size_t first, size_t end) {
+  if (first >= end) return;
+  const size_t from = OffsetOf(first);
+  size_t to = from;
+  for (size_t k = first; k < end; ++k) Next(buf_, to);
+  buf_.erase(from, to - from);
+  count_ -= static_cast<uint32_t>(end - first);
+}
+
+// ---------------------------------------------------------------------------------------------
+// ZSetObject
+
 Value ZSetObject::NewValue(Encoding encoding) {
   return Value::Of(ObjType::kZSet, encoding, std::make_unique<ZSetObject>(encoding));
 }
@@ -268,15 +322,20 @@ size_t ZSetObject::size() const {
 }
 
 size_t ZSetObject::LpLowerBound(double score, std::string_view member) const {
-  auto it = std::lower_bound(
-      lp_.begin(), lp_.end(), std::pair<std::string_view, double>(member, score),
-      [](const auto& a, const auto& b) { return Before(a.second, a.first, b.second, b.first); });
-  return static_cast<size_t>(it - lp_.begin());
+  const std::string_view buf = lp_.bytes();
+  size_t pos = 0;
+  for (size_t i = 0; i < lp_.size(); ++i) {
+    auto [m, s] = PackedZList::Next(buf, pos);
+    if (!Before(s, m, score, member)) return i;
+  }
+  return lp_.size();
 }
 
 size_t ZSetObject::LpFind(std::string_view member) const {
+  const std::string_view buf = lp_.bytes();
+  size_t pos = 0;
   for (size_t i = 0; i < lp_.size(); ++i) {
-    if (lp_[i].first == member) return i;
+    if (PackedZList::Next(buf, pos).first == member) return i;
   }
   return lp_.size();
 }
@@ -285,7 +344,7 @@ std::optional<double> ZSetObject::Score(std::string_view member) const {
   if (encoding_ == Encoding::kListpack) {
     size_t i = LpFind(member);
     if (i == lp_.size()) return std::nullopt;
-    return lp_[i].second;
+    return lp_.At(i).second;
   }
   const ZSkipList::Node* n = dict_->Find(member);
   if (n == nullptr) return std::nullopt;
@@ -300,9 +359,7 @@ void ZSetObject::Insert(std::string_view member, double score, const ZSetLimits&
   if (encoding_ == Encoding::kListpack) {
     score = ListpackScore(score);
     size_t pos = LpLowerBound(score, member);
-    // Grow by one, as a listpack reallocs per insert: no doubling slack in small sets.
-    if (lp_.size() == lp_.capacity()) lp_.reserve(lp_.size() + 1);
-    lp_.emplace(lp_.begin() + static_cast<std::ptrdiff_t>(pos), std::string(member), score);
+    lp_.InsertAt(pos, member, score);
     return;
   }
   dict_->Insert(zsl_->Insert(score, member));
@@ -312,11 +369,11 @@ void ZSetObject::UpdateScore(std::string_view member, double score) {
   if (encoding_ == Encoding::kListpack) {
     size_t i = LpFind(member);
     if (i == lp_.size()) return;
-    std::string m = std::move(lp_[i].first);
-    lp_.erase(lp_.begin() + static_cast<std::ptrdiff_t>(i));
+    std::string m(lp_.At(i).first);
+    lp_.EraseRange(i, i + 1);
     score = ListpackScore(score);
     size_t pos = LpLowerBound(score, m);
-    lp_.emplace(lp_.begin() + static_cast<std::ptrdiff_t>(pos), std::move(m), score);
+    lp_.InsertAt(pos, m, score);
     return;
   }
   ZSkipList::Node* n = dict_->Find(member);
@@ -330,7 +387,7 @@ bool ZSetObject::Erase(std::string_view member) {
   if (encoding_ == Encoding::kListpack) {
     size_t i = LpFind(member);
     if (i == lp_.size()) return false;
-    lp_.erase(lp_.begin() + static_cast<std::ptrdiff_t>(i));
+    lp_.EraseRange(i, i + 1);
     return true;
   }
   ZSkipList::Node* n = dict_->Erase(member);
@@ -353,7 +410,10 @@ std::optional<size_t> ZSetObject::Rank(std::string_view member) const {
 }
 
 ZSetObject::Item ZSetObject::At(size_t rank) const {
-  if (encoding_ == Encoding::kListpack) return {lp_[rank].first, lp_[rank].second};
+  if (encoding_ == Encoding::kListpack) {
+    auto [m, s] = lp_.At(rank);
+    return {m, s};
+  }
   const ZSkipList::Node* n = zsl_->ByRank(rank + 1);
   return {n->member, n->score};
 }
@@ -361,10 +421,9 @@ ZSetObject::Item ZSetObject::At(size_t rank) const {
 size_t ZSetObject::CountScoreBelow(double bound, bool inclusive) const {
   auto before = [&](double s) { return inclusive ? s <= bound : s < bound; };
   if (encoding_ == Encoding::kListpack) {
-    return static_cast<size_t>(
-        std::partition_point(lp_.begin(), lp_.end(),
-                             [&](const auto& e) { return before(e.second); }) -
-        lp_.begin());
+    size_t n = 0;
+    ForEachWhile([&](std::string_view, double s) { return before(s) && ++n; });
+    return n;
   }
   return zsl_->CountWhile([&](const ZSkipList::Node& n) { return before(n.score); });
 }
@@ -375,10 +434,9 @@ size_t ZSetObject::CountLexBelow(const LexBound& bound, bool inclusive) const {
     return inclusive ? c <= 0 : c < 0;
   };
   if (encoding_ == Encoding::kListpack) {
-    return static_cast<size_t>(
-        std::partition_point(lp_.begin(), lp_.end(),
-                             [&](const auto& e) { return before(e.first); }) -
-        lp_.begin());
+    size_t n = 0;
+    ForEachWhile([&](std::string_view m, double) { return before(m) && ++n; });
+    return n;
   }
   return zsl_->CountWhile([&](const ZSkipList::Node& n) { return before(n.member); });
 }
@@ -399,8 +457,7 @@ size_t ZSetObject::EraseRanks(size_t first, size_t end) {
   end = std::min(end, size());
   if (first >= end) return 0;
   if (encoding_ == Encoding::kListpack) {
-    lp_.erase(lp_.begin() + static_cast<std::ptrdiff_t>(first),
-              lp_.begin() + static_cast<std::ptrdiff_t>(end));
+    lp_.EraseRange(first, end);
     return end - first;
   }
   size_t removed = 0;
@@ -415,9 +472,10 @@ size_t ZSetObject::EraseRanks(size_t first, size_t end) {
 
 std::pair<std::string, double> ZSetObject::Pop(bool max) {
   if (encoding_ == Encoding::kListpack) {
-    auto it = max ? lp_.end() - 1 : lp_.begin();
-    std::pair<std::string, double> out = std::move(*it);
-    lp_.erase(it);
+    const size_t i = max ? lp_.size() - 1 : 0;
+    auto [m, s] = lp_.At(i);
+    std::pair<std::string, double> out{std::string(m), s};
+    lp_.EraseRange(i, i + 1);
     return out;
   }
   ZSkipList::Node* n = max ? zsl_->last() : zsl_->first();
@@ -432,18 +490,20 @@ void ZSetObject::ConvertToSkiplist() {
   if (encoding_ == Encoding::kSkiplist) return;
   zsl_ = std::make_unique<ZSkipList>();
   dict_ = std::make_unique<MemberDict>();
-  for (const auto& [m, s] : lp_) dict_->Insert(zsl_->Insert(s, m));
-  lp_.clear();
-  lp_.shrink_to_fit();
+  ForEachWhile([&](std::string_view m, double s) {
+    dict_->Insert(zsl_->Insert(s, m));
+    return true;
+  });
+  lp_.Clear();
   encoding_ = Encoding::kSkiplist;
 }
 
 void ZSetObject::ConvertToListpack() {
   if (encoding_ == Encoding::kListpack) return;
-  lp_.clear();
-  lp_.reserve(zsl_->size());
+  lp_.Clear();
+  size_t i = 0;
   for (const ZSkipList::Node* n = zsl_->first(); n != nullptr; n = n->forward()) {
-    lp_.emplace_back(n->member, ListpackScore(n->score));
+    lp_.InsertAt(i++, n->member, ListpackScore(n->score));
   }
   FreeSkiplist();
   encoding_ = Encoding::kListpack;
@@ -476,9 +536,7 @@ size_t ZSetObject::MemoryUsage() const {
     return s.capacity() > std::string().capacity() ? s.capacity() + 1 : 0;
   };
   if (encoding_ == Encoding::kListpack) {
-    bytes += lp_.capacity() * sizeof(lp_[0]);
-    for (const auto& e : lp_) bytes += heap(e.first);
-    return bytes;
+    return bytes + lp_.capacity();
   }
   bytes += sizeof(ZSkipList) + dict_->MemoryOverhead();
   for (const ZSkipList::Node* n = zsl_->first(); n != nullptr; n = n->forward()) {

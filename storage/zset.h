@@ -1,8 +1,9 @@
 // The sorted set type (Redis's t_zset.c). Elements are (member, score) pairs ordered by score,
 // then by member bytes (memcmp order, a shorter prefix first), with Redis 7.0's two encodings:
 //
-//  * "listpack": a small vector kept sorted; O(n) updates, which is cheap for the few entries
-//    the encoding allows (zset-max-listpack-entries, zset-max-listpack-value).
+//  * "listpack": one packed byte buffer kept sorted (per element: varint member length, member
+//    bytes, 8-byte score); O(n) walks and updates, which is cheap for the few entries the
+//    encoding allows (zset-max-listpack-entries, zset-max-listpack-value).
 //  * "skiplist": a skiplist whose levels carry spans, so a node's rank and the node at a rank
 //    are found in O(log n), plus a member -> node hash table (storage/dict.h, the same
 //    incrementally rehashed table as the keyspace, which also gives ZSCAN its cursor). The hash
@@ -172,6 +173,29 @@ class ZSkipList {
   int level_ = 1;
 };
 
+// The listpack encoding's storage: elements packed in one buffer, one exact allocation per
+// insert (as a listpack reallocs), no per-element objects.
+class PackedZList {
+ public:
+  size_t size() const { return count_; }
+  // The element at byte offset `pos`; advances pos past it.
+  static std::pair<std::string_view, double> Next(std::string_view buf, size_t& pos);
+  std::pair<std::string_view, double> At(size_t i) const;
+  size_t OffsetOf(size_t i) const;  // byte offset of element i (size() gives the end)
+  void InsertAt(size_t i, std::string_view member, double score);
+  void EraseRange(size_t first, size_t end);  // elements [first, end)
+  void Clear() {
+    std::string().swap(buf_);
+    count_ = 0;
+  }
+  std::string_view bytes() const { return buf_; }
+  size_t capacity() const { return buf_.capacity(); }
+
+ private:
+  std::string buf_;
+  uint32_t count_ = 0;
+};
+
 class ZSetObject : public Object {
  public:
   // A view of one element; `member` points into the zset and is valid until it changes.
@@ -223,13 +247,26 @@ class ZSetObject : public Object {
   void Walk(size_t rank, bool reverse, Fn&& fn) const {
     if (rank >= size()) return;
     if (encoding_ == Encoding::kListpack) {
+      const std::string_view buf = lp_.bytes();
       if (reverse) {
+        // No backward links in the packed form: note the offsets up to `rank`, then go down.
+        std::vector<size_t> offsets;
+        offsets.reserve(rank + 1);
+        size_t pos = 0;
+        for (size_t i = 0; i <= rank; ++i) {
+          offsets.push_back(pos);
+          PackedZList::Next(buf, pos);
+        }
         for (size_t i = rank + 1; i-- > 0;) {
-          if (!fn(std::string_view(lp_[i].first), lp_[i].second)) return;
+          size_t at = offsets[i];
+          auto [m, s] = PackedZList::Next(buf, at);
+          if (!fn(m, s)) return;
         }
       } else {
+        size_t pos = lp_.OffsetOf(rank);
         for (size_t i = rank; i < lp_.size(); ++i) {
-          if (!fn(std::string_view(lp_[i].first), lp_[i].second)) return;
+          auto [m, s] = PackedZList::Next(buf, pos);
+          if (!fn(m, s)) return;
         }
       }
       return;
@@ -237,6 +274,16 @@ class ZSetObject : public Object {
     for (const ZSkipList::Node* n = zsl_->ByRank(rank + 1); n != nullptr;
          n = reverse ? n->backward : n->forward()) {
       if (!fn(std::string_view(n->member), n->score)) return;
+    }
+  }
+  // Listpack only: fn(member, score) in ascending order while it returns true.
+  template <typename Fn>
+  void ForEachWhile(Fn&& fn) const {
+    const std::string_view buf = lp_.bytes();
+    size_t pos = 0;
+    for (size_t i = 0; i < lp_.size(); ++i) {
+      auto [m, s] = PackedZList::Next(buf, pos);
+      if (!fn(m, s)) return;
     }
   }
   // Every element in ascending order.
@@ -268,8 +315,8 @@ class ZSetObject : public Object {
   template <typename Rng>
   Item Random(Rng& rng) const {
     if (encoding_ == Encoding::kListpack) {
-      const auto& e = lp_[static_cast<size_t>(rng()) % lp_.size()];
-      return {e.first, e.second};
+      auto [m, s] = lp_.At(static_cast<size_t>(rng()) % lp_.size());
+      return {m, s};
     }
     const ZSkipList::Node* n = dict_->Random(rng);
     return {n->member, n->score};
@@ -299,8 +346,8 @@ class ZSetObject : public Object {
   void FreeSkiplist();
 
   Encoding encoding_;
-  std::vector<std::pair<std::string, double>> lp_;  // kListpack, sorted by (score, member)
-  std::unique_ptr<ZSkipList> zsl_;                  // kSkiplist
+  PackedZList lp_;                  // kListpack, sorted by (score, member)
+  std::unique_ptr<ZSkipList> zsl_;  // kSkiplist
   // The hash table is not logically part of the value's state: lookups may advance its
   // incremental rehash, hence mutable.
   mutable std::unique_ptr<MemberDict> dict_;
