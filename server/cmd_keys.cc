@@ -50,12 +50,12 @@ void CmdKeys(CommandContext& ctx) {
   std::vector<std::string> keys;
   std::vector<std::string> expired;
   ctx.db().ForEach([&](Entry* e) {
-    if (!all && !config::GlobMatch(pattern, e->key, false)) return;
+    if (!all && !config::GlobMatch(pattern, e->key(), false)) return;
     if (e->expire_ms >= 0 && e->expire_ms <= ctx.now_ms) {
-      expired.push_back(e->key);
+      expired.emplace_back(e->key());
       return;
     }
-    keys.push_back(e->key);
+    keys.emplace_back(e->key());
   });
   for (const auto& k : expired) ctx.LookupWrite(k);  // lazily expire what the walk saw
   ctx.reply().ArrayHeader(static_cast<int64_t>(keys.size()));
@@ -75,7 +75,7 @@ void CmdScan(CommandContext& ctx) {
   std::vector<std::string> keys;
   int64_t max_iterations = count * 10;
   do {
-    cursor = ctx.db().Scan(cursor, [&](Entry* e) { keys.push_back(e->key); });
+    cursor = ctx.db().Scan(cursor, [&](Entry* e) { keys.emplace_back(e->key()); });
   } while (cursor != 0 && max_iterations-- > 0 && static_cast<int64_t>(keys.size()) < count);
 
   resp::ReplyBuilder& r = ctx.reply();
@@ -100,11 +100,11 @@ void CmdRandomkey(CommandContext& ctx) {
   for (int tries = 0; tries < 100 && db.size() > 0; ++tries) {
     Entry* e = db.RandomEntry(ctx.keyspace().random());
     if (e->expire_ms >= 0 && e->expire_ms <= ctx.now_ms) {
-      std::string key = e->key;
+      std::string key(e->key());
       ctx.LookupWrite(key);
       continue;
     }
-    return ctx.reply().Bulk(e->key);
+    return ctx.reply().Bulk(e->key());
   }
   ctx.reply().Null();
 }

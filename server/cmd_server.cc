@@ -363,8 +363,7 @@ size_t Usable(size_t n) { return n == 0 ? 0 : (n + 15) / 16 * 16; }
 
 // Bytes this key costs: the entry, its key and value buffers, and its bucket slot.
 size_t EntryMemory(const Entry& e) {
-  size_t n = Usable(sizeof(Entry)) + sizeof(void*);
-  if (e.key.capacity() > 15) n += Usable(e.key.capacity() + 1);
+  size_t n = Usable(sizeof(Entry) + e.key().size()) + sizeof(void*);
   if (e.value.str.capacity() > 15) n += Usable(e.value.str.capacity() + 1);
   if (e.value.obj) n += e.value.obj->MemoryUsage();
   return n;
@@ -430,7 +429,7 @@ Digest DatasetDigest(storage::Keyspace& ks) {
     MixDigest(final, &aux, sizeof(aux));
     db.ForEach([&](Entry* e) {
       Digest digest{};
-      MixDigest(digest, e->key.data(), e->key.size());
+      MixDigest(digest, e->key().data(), e->key().size());
       XorObjectDigest(digest, *e);
       XorDigest(final, digest.data(), digest.size());
     });

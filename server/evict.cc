@@ -107,7 +107,7 @@ bool Server::PerformEvictions() {
         }
         if (best_db == nullptr || score > best_score) {
           best_db = &db;
-          best_key = e->key;
+          best_key = e->key();
           best_score = score;
         }
       }

@@ -85,25 +85,25 @@ bool WriteKey(CommandWriter& w, const Entry& e) {
     case ObjType::kString:
       w.Count(3);
       w.Bulk("SET");
-      w.Bulk(e.key);
+      w.Bulk(e.key());
       w.Bulk(v.str);
       break;
     case ObjType::kList: {
       const ListObject& l = v.As<ListObject>();
-      WriteBatched(w, "RPUSH", e.key, l.size(), 1, [&](auto&& emit) {
+      WriteBatched(w, "RPUSH", e.key(), l.size(), 1, [&](auto&& emit) {
         for (const std::string& item : l.items()) emit(std::string_view(item));
       });
       break;
     }
     case ObjType::kSet: {
       const SetObject& s = v.As<SetObject>();
-      WriteBatched(w, "SADD", e.key, s.size(), 1,
+      WriteBatched(w, "SADD", e.key(), s.size(), 1,
                    [&](auto&& emit) { s.ForEach([&](std::string_view m) { emit(m); }); });
       break;
     }
     case ObjType::kZSet: {
       const ZSetObject& z = v.As<ZSetObject>();
-      WriteBatched(w, "ZADD", e.key, z.size(), 2, [&](auto&& emit) {
+      WriteBatched(w, "ZADD", e.key(), z.size(), 2, [&](auto&& emit) {
         z.ForEach([&](std::string_view m, double score) {
           const std::string s = FormatScore(score);
           emit(std::string_view(s), m);
@@ -113,7 +113,7 @@ bool WriteKey(CommandWriter& w, const Entry& e) {
     }
     case ObjType::kHash: {
       const HashObject& h = v.As<HashObject>();
-      WriteBatched(w, "HMSET", e.key, h.size(), 2, [&](auto&& emit) {
+      WriteBatched(w, "HMSET", e.key(), h.size(), 2, [&](auto&& emit) {
         h.ForEach([&](std::string_view f, std::string_view val) { emit(f, val); });
       });
       break;
@@ -124,7 +124,7 @@ bool WriteKey(CommandWriter& w, const Entry& e) {
   if (e.expire_ms >= 0) {
     w.Count(3);
     w.Bulk("PEXPIREAT");
-    w.Bulk(e.key);
+    w.Bulk(e.key());
     w.Bulk(std::to_string(e.expire_ms));
   }
   return true;
@@ -145,7 +145,7 @@ std::expected<void, std::string> WriteCommands(Keyspace& ks, const RewriteOption
     db.ForEach([&](Entry* e) {
       if (!error.empty() || !w.ok()) return;
       if (!WriteKey(w, *e)) {
-        error = fmt::format("can't rewrite key '{}': {} values are not supported", e->key,
+        error = fmt::format("can't rewrite key '{}': {} values are not supported", e->key(),
                             TypeName(e->value.type));
       }
     });

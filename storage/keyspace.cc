@@ -1,7 +1,9 @@
 #include "storage/keyspace.h"
 
 #include <chrono>
+#include <cstring>
 #include <ctime>
+#include <new>
 
 namespace tandem::storage {
 
@@ -34,13 +36,20 @@ void Db::Unindex(Entry* e) {
   e->expire_ms = -1;
 }
 
+Entry* Db::NewEntry(std::string_view key) {
+  void* mem = ::operator new(sizeof(Entry) + key.size());
+  auto* e = new (mem) Entry;
+  e->key_len = static_cast<uint32_t>(key.size());
+  if (!key.empty()) std::memcpy(static_cast<char*>(mem) + sizeof(Entry), key.data(), key.size());
+  return e;
+}
+
 Entry* Db::Add(std::string_view key, Value value) {
-  auto* e = new Entry;
-  e->key.assign(key);
+  Entry* e = NewEntry(key);
   e->value = std::move(value);
   e->lru_seconds = LruNow();
   dict_.Insert(e);
-  if (new_key_hook_ != nullptr) (*new_key_hook_)(*this, e->key);
+  if (new_key_hook_ != nullptr) (*new_key_hook_)(*this, e->key());
   return e;
 }
 
@@ -100,7 +109,7 @@ size_t Keyspace::TotalKeys() const {
 
 void Keyspace::ExpireEntry(Db& db, Entry* e) {
   // Copy the key: the hook may propagate it after the entry is gone.
-  std::string key = e->key;
+  std::string key(e->key());
   if (expired_hook_) expired_hook_(db, key);
   db.Delete(key);
   ++expired_keys;

@@ -25,9 +25,11 @@ namespace tandem::storage {
 using Clock = std::function<int64_t()>;
 int64_t SystemClockMs();
 
+// One key. The key's bytes are stored right after the struct, in the same allocation (Db::Add
+// allocates sizeof(Entry) + key length; FreeEntry releases it), so a key costs no separate
+// allocation and no std::string header.
 struct Entry {
   Entry* next = nullptr;
-  std::string key;
   Value value;
   int64_t expire_ms = -1;    // absolute unix time in ms, -1 = persistent
   uint32_t expire_slot = 0;  // index in Db::expiring_ while expire_ms >= 0
@@ -35,10 +37,13 @@ struct Entry {
   uint16_t lfu_minutes = 0;  // LFU: minute of the last decrement (lfu-decay-time)
   uint8_t lfu_counter = 5;   // LFU: logarithmic access counter, LFU_INIT_VAL for new keys
   uint32_t hash_tag = 0;     // low 32 bits of the key's hash, kept by the dict
+  uint32_t key_len = 0;
+
+  std::string_view key() const { return {reinterpret_cast<const char*>(this + 1), key_len}; }
 };
 
 struct EntryKey {
-  std::string_view operator()(const Entry& e) const { return e.key; }
+  std::string_view operator()(const Entry& e) const { return e.key(); }
 };
 
 class Db {
@@ -97,7 +102,11 @@ class Db {
 
  private:
   void Unindex(Entry* e);
-  static void FreeEntry(Entry* e) { delete e; }
+  static Entry* NewEntry(std::string_view key);
+  static void FreeEntry(Entry* e) {
+    e->~Entry();
+    ::operator delete(e);
+  }
 
   int index_;
   const NewKeyHook* new_key_hook_ = nullptr;  // owned by the Keyspace

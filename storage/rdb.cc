@@ -1296,8 +1296,8 @@ std::expected<void, std::string> Save(Keyspace& ks, const SaveOptions& opt, Sink
       if (!error.empty()) return;
       const std::optional<RdbType> type = ObjectRdbType(entry->value);
       if (!type) {
-        error = "can't save key '" + entry->key + "': " + std::string(TypeName(entry->value.type)) +
-                " values are not supported";
+        error = "can't save key '" + std::string(entry->key()) +
+                "': " + std::string(TypeName(entry->value.type)) + " values are not supported";
         return;
       }
       if (entry->expire_ms >= 0) {
@@ -1305,7 +1305,7 @@ std::expected<void, std::string> Save(Keyspace& ks, const SaveOptions& opt, Sink
         PutLE(w.buf(), static_cast<uint64_t>(entry->expire_ms), 8);
       }
       e.Byte(static_cast<uint8_t>(*type));
-      e.String(entry->key);
+      e.String(entry->key());
       EncodeObject(e, entry->value, opt);
       if (!w.MaybeFlush()) error = "write error";
     });

@@ -129,8 +129,9 @@ std::string Canon(Keyspace& ks) {
           break;
       }
       if (sorted) std::sort(parts.begin(), parts.end());
-      std::string line = std::to_string(i) + " " + e->key + " " + std::string(TypeName(v.type)) +
-                         " exp=" + std::to_string(e->expire_ms) + ":";
+      std::string line = std::to_string(i) + " " + std::string(e->key()) + " " +
+                         std::string(TypeName(v.type)) + " exp=" + std::to_string(e->expire_ms) +
+                         ":";
       for (const auto& p : parts) line += " " + p;
       lines.push_back(line);
     });

@@ -100,7 +100,7 @@ TEST_CASE("keyspace: SCAN returns every key present throughout while the table g
   int added = 0;
   int calls = 0;
   do {
-    cursor = db.Scan(cursor, [&](Entry* e) { seen.insert(e->key); });
+    cursor = db.Scan(cursor, [&](Entry* e) { seen.emplace(e->key()); });
     // Grow the table between the first calls, forcing rehashes mid-scan.
     if (calls < 40) {
       for (int j = 0; j < 50; ++j) db.Set("new:" + std::to_string(added++), Value::String("v"));

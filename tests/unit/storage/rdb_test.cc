@@ -99,7 +99,7 @@ std::string CanonValue(const Value& v) {
 }
 
 std::string CanonLine(int db, const Entry& e) {
-  return "db=" + std::to_string(db) + " key=" + Hex(e.key) +
+  return "db=" + std::to_string(db) + " key=" + Hex(e.key()) +
          " type=" + std::string(TypeName(e.value.type)) +
          " enc=" + std::string(EncodingName(e.value.encoding)) +
          " exp=" + std::to_string(e.expire_ms) + " val=" + CanonValue(e.value);
@@ -123,7 +123,7 @@ std::string DatasetDigest(Keyspace& ks) {
   for (int i = 0; i < ks.databases(); ++i) {
     ks.db(i).ForEach([&](Entry* e) {
       DigestBytes d{};
-      MixDigest(d, e->key);
+      MixDigest(d, e->key());
       const uint32_t t = RedisTypeCode(static_cast<uint8_t>(e->value.type));
       MixDigest(d, &t, sizeof t);
       if (e->value.type == ObjType::kString) {
