@@ -4,7 +4,7 @@
 # library and pytest wire tests against the real binaries (incl. the differential test against
 # stock redis-server 7.0.15). Then fuzzes the RESP parser for a bounded time. Prints ctest's
 # summary for each build and exits non-zero on any failure.
-#   TANDEM_FUZZ_SECONDS=20 (default)   TANDEM_SKIP_ASAN=1 to skip the sanitizer pass locally
+#   TANDEM_FUZZ_SECONDS=10 (default)   TANDEM_SKIP_ASAN=1 to skip the sanitizer pass locally
 set -uo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 "$root/deploy/install-deps.sh" || exit 1
@@ -61,7 +61,7 @@ if cmake -S "$root" -B "$fuzz_dir" -G Ninja -DCMAKE_CXX_COMPILER=clang++ -DTANDE
       -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null && cmake --build "$fuzz_dir" -j"$jobs"; then
   corpus=$(mktemp -d)
   cp "$root"/tests/fuzz/corpus/request_parser/* "$corpus"/
-  if "$fuzz_dir/tests/fuzz/request_parser_fuzz" -max_total_time="${TANDEM_FUZZ_SECONDS:-20}" \
+  if "$fuzz_dir/tests/fuzz/request_parser_fuzz" -max_total_time="${TANDEM_FUZZ_SECONDS:-10}" \
        -max_len=4096 -artifact_prefix="$fuzz_dir/" "$corpus" >"$fuzz_dir/fuzz.log" 2>&1; then
     echo "fuzz: $(grep -o 'Done [0-9]* runs in [0-9]* second(s)' "$fuzz_dir/fuzz.log")"
     all_passed=$((all_passed + 1))
