@@ -158,60 +158,9 @@ std::expected<void, std::string> WriteCommands(Keyspace& ks, const RewriteOption
 
 std::expected<void, std::string> WriteCommandsToFile(Keyspace& ks, const RewriteOptions& opt,
                                                      const std::string& path) {
-  const size_t slash = path.rfind('/');
-  const std::string dir = slash == std::string::npos ? "."
-                          : slash == 0               ? "/"
-                                                     : path.substr(0, slash);
-  const std::string tmp = fmt::format("{}/temp-{}.aof", dir, ::getpid());
-  const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-  if (fd < 0) {
-    return std::unexpected(
-        fmt::format("Failed opening the temp AOF file {}: {}", tmp, std::strerror(errno)));
-  }
-  auto fail = [&](std::string what) -> std::expected<void, std::string> {
-    ::close(fd);
-    ::unlink(tmp.c_str());
-    return std::unexpected(std::move(what));
-  };
-  rdb::FileSink sink(fd);
-  sink.set_autosync(opt.autosync_bytes);
-  auto written = WriteCommands(ks, opt, sink);
-  if (!written) {
-    return fail(sink.error() != 0
-                    ? fmt::format("{}: {}", written.error(), std::strerror(sink.error()))
-                    : written.error());
-  }
-  if (!sink.Flush()) {
-    return fail(fmt::format("Write error writing the AOF base: {}", std::strerror(sink.error())));
-  }
-  if (Io().Fsync(fd) != 0) {
-    return fail(fmt::format("fsync of {} failed: {}", tmp, std::strerror(errno)));
-  }
-  if (::close(fd) != 0) {
-    const int err = errno;
-    ::unlink(tmp.c_str());
-    return std::unexpected(fmt::format("close of {} failed: {}", tmp, std::strerror(err)));
-  }
-  if (::rename(tmp.c_str(), path.c_str()) != 0) {
-    const int err = errno;
-    ::unlink(tmp.c_str());
-    return std::unexpected(
-        fmt::format("Error moving temp AOF file {} on the final destination "
-                    "{}: {}",
-                    tmp, path, std::strerror(err)));
-  }
-  // Make the rename itself durable.
-  const int dfd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (dfd >= 0) {
-    const int rc = ::fsync(dfd);
-    const int err = errno;
-    ::close(dfd);
-    if (rc != 0) {
-      return std::unexpected(
-          fmt::format("fsync of directory {} failed: {}", dir, std::strerror(err)));
-    }
-  }
-  return {};
+  return rdb::WriteFileAtomically(
+      path, {"aof", "temp AOF file", "writing the AOF base", "temp AOF file"}, opt.autosync_bytes,
+      [&](rdb::FileSink& sink) { return WriteCommands(ks, opt, sink); });
 }
 
 }  // namespace tandem::storage::aof

@@ -42,7 +42,7 @@ struct RewriteOptions {
 std::expected<void, std::string> WriteCommands(Keyspace& ks, const RewriteOptions& opt,
                                                rdb::Sink& sink);
 
-// Writes <dir of path>/temp-<pid>.aof, fsyncs it, renames it onto `path` (atomic replace) and
+// Writes <dir of path>/temp-<pid>.aof with rdb::WriteFileAtomically: fsync, rename onto `path` and
 // fsyncs the directory, as rdb::SaveToFile does. The temp file is removed on failure.
 std::expected<void, std::string> WriteCommandsToFile(Keyspace& ks, const RewriteOptions& opt,
                                                      const std::string& path);

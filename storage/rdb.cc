@@ -1320,17 +1320,20 @@ std::expected<void, std::string> Save(Keyspace& ks, const SaveOptions& opt, Sink
   return {};
 }
 
-std::expected<void, std::string> SaveToFile(Keyspace& ks, const SaveOptions& opt,
-                                            const std::string& path) {
+std::expected<void, std::string> WriteFileAtomically(
+    const std::string& path, const AtomicFileNames& names, size_t autosync_bytes,
+    const std::function<std::expected<void, std::string>(FileSink&)>& body) {
   const size_t slash = path.rfind('/');
   const std::string dir = slash == std::string::npos ? "."
                           : slash == 0               ? "/"
                                                      : path.substr(0, slash);
-  const std::string tmp = dir + "/temp-" + std::to_string(::getpid()) + ".rdb";
+  const std::string tmp =
+      dir + "/temp-" + std::to_string(::getpid()) + "." + std::string(names.extension);
 
   const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
   if (fd < 0) {
-    return std::unexpected("Failed opening the temp RDB file " + tmp + ": " + ErrnoText(errno));
+    return std::unexpected("Failed opening the " + std::string(names.temp_file) + " " + tmp + ": " +
+                           ErrnoText(errno));
   }
   auto fail = [&](std::string what) -> std::expected<void, std::string> {
     ::close(fd);
@@ -1338,12 +1341,15 @@ std::expected<void, std::string> SaveToFile(Keyspace& ks, const SaveOptions& opt
     return std::unexpected(std::move(what));
   };
   FileSink sink(fd);
-  sink.set_autosync(opt.autosync_bytes);
-  auto saved = Save(ks, opt, sink);
-  if (!saved) {
-    return fail(sink.error() != 0 ? saved.error() + ": " + ErrnoText(sink.error()) : saved.error());
+  sink.set_autosync(autosync_bytes);
+  auto written = body(sink);
+  if (!written) {
+    return fail(sink.error() != 0 ? written.error() + ": " + ErrnoText(sink.error())
+                                  : written.error());
   }
-  if (!sink.Flush()) return fail("Write error saving DB on disk: " + ErrnoText(sink.error()));
+  if (!sink.Flush()) {
+    return fail("Write error " + std::string(names.writing) + ": " + ErrnoText(sink.error()));
+  }
   if (Io().Fsync(fd) != 0) return fail("fsync of " + tmp + " failed: " + ErrnoText(errno));
   if (::close(fd) != 0) {
     ::unlink(tmp.c_str());
@@ -1352,8 +1358,8 @@ std::expected<void, std::string> SaveToFile(Keyspace& ks, const SaveOptions& opt
   if (::rename(tmp.c_str(), path.c_str()) != 0) {
     const int err = errno;
     ::unlink(tmp.c_str());
-    return std::unexpected("Error moving temp DB file " + tmp + " on the final destination " +
-                           path + ": " + ErrnoText(err));
+    return std::unexpected("Error moving " + std::string(names.moved_file) + " " + tmp +
+                           " on the final destination " + path + ": " + ErrnoText(err));
   }
   // Make the rename itself durable.
   const int dfd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
@@ -1364,6 +1370,13 @@ std::expected<void, std::string> SaveToFile(Keyspace& ks, const SaveOptions& opt
     if (rc != 0) return std::unexpected("fsync of directory " + dir + " failed: " + ErrnoText(err));
   }
   return {};
+}
+
+std::expected<void, std::string> SaveToFile(Keyspace& ks, const SaveOptions& opt,
+                                            const std::string& path) {
+  return WriteFileAtomically(path, {"rdb", "temp RDB file", "saving DB on disk", "temp DB file"},
+                             opt.autosync_bytes,
+                             [&](FileSink& sink) { return Save(ks, opt, sink); });
 }
 
 // ---------------------------------------------------------------------------------------------

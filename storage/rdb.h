@@ -109,8 +109,22 @@ class FileSink : public Sink {
 // (not supported yet) or a sink error.
 std::expected<void, std::string> Save(Keyspace& ks, const SaveOptions& opt, Sink& sink);
 
-// Writes <dir of path>/temp-<pid>.rdb, fsyncs it, renames it onto `path` (atomic replace) and
-// fsyncs the directory. The temp file is removed on failure.
+// The words of WriteFileAtomically's error messages and its temp file's extension.
+struct AtomicFileNames {
+  std::string_view extension;   // temp-<pid>.<extension>
+  std::string_view temp_file;   // "Failed opening the <temp_file> ..."
+  std::string_view writing;     // "Write error <writing>: ..."
+  std::string_view moved_file;  // "Error moving <moved_file> ... on the final destination ..."
+};
+
+// Writes <dir of path>/temp-<pid>.<extension> through `body`, fdatasyncing every
+// `autosync_bytes` (0 = never), fsyncs it, renames it onto `path` (atomic replace) and fsyncs
+// the directory. The temp file is removed on failure.
+std::expected<void, std::string> WriteFileAtomically(
+    const std::string& path, const AtomicFileNames& names, size_t autosync_bytes,
+    const std::function<std::expected<void, std::string>(FileSink&)>& body);
+
+// SaveToFile: Save into `path` with WriteFileAtomically (temp-<pid>.rdb).
 std::expected<void, std::string> SaveToFile(Keyspace& ks, const SaveOptions& opt,
                                             const std::string& path);
 
