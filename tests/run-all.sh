@@ -2,7 +2,8 @@
 # Quick start "test": installs the dependencies, then builds and runs the whole suite twice, in a
 # normal build and under AddressSanitizer + UndefinedBehaviorSanitizer: doctest unit tests per
 # library and pytest wire tests against the real binaries (incl. the differential test against
-# stock redis-server 7.0.15). Then fuzzes the RESP parser for a bounded time. Prints ctest's
+# stock redis-server 7.0.15; ctest -j(nproc), with the timer-bound suites run alone, see
+# tests/CMakeLists.txt). Then fuzzes the RESP parser for a bounded time. Prints ctest's
 # summary for each build and exits non-zero on any failure.
 #   TANDEM_FUZZ_SECONDS=10 (default)   TANDEM_SKIP_ASAN=1 to skip the sanitizer pass locally
 set -uo pipefail
@@ -27,7 +28,7 @@ run_build() {  # name, extra cmake args...
     return 1
   fi
   echo "=== test $dir"
-  (cd "$dir" && ctest --output-on-failure -j1 --timeout 600) | tee "$dir/ctest.log"
+  (cd "$dir" && ctest --output-on-failure -j"$jobs" --timeout 600) | tee "$dir/ctest.log"
   local rc=${PIPESTATUS[0]}
   # "95% tests passed, 1 tests failed out of 20" -> running totals for the final line.
   local line total failed
