@@ -5,10 +5,13 @@ connection, test mode: each host's files under its own root in tmp, binaries fro
 tree, daemonized processes instead of systemd) on ports picked free (never 6389/26389 or the
 stock 6379/26379). First run deploys; the second must report changed=0; then a failover is
 forced (SENTINEL FAILOVER) and a third run must change nothing: no re-mastering of the old
-master, no rewritten Sentinel state, no restart. `ansible-lint` must pass on deploy/ansible.
+master, no rewritten Sentinel state, no restart. Then a static server setting (databases) and
+a live Sentinel setting (down-after) change: every server restarts, replicas first, the master
+only after SENTINEL FAILOVER moved its role away; the Sentinels take SENTINEL SET and keep
+running; a last run changes nothing. `ansible-lint` must pass on deploy/ansible.
 
 Binaries: TANDEM_SERVER, TANDEM_SENTINEL, TANDEM_DEPLOY (skip if unset, fail if unset under CI).
-The whole-cluster test takes ~1-2 min on a loaded 2-core machine, so it runs in the normal build
+The whole-cluster test takes ~3-4 min on a loaded 2-core machine, so it runs in the normal build
 only: it is skipped when ASAN_OPTIONS is set (tests/run-all.sh's sanitizer pass), since the role
 exercises no server code that the other suites don't. TANDEM_ANSIBLE_TEST=1 forces it.
 
@@ -166,6 +169,24 @@ class Deployment:
                 out.append(f"{task} {line}")
         return out
 
+    def set_vars(self, **changes) -> None:
+        """Extra variables for the following runs (as `-e @vars.json`)."""
+        self.vars.update(changes)
+        (self.tmp / "vars.json").write_text(json.dumps(self.vars))
+
+    def task_order(self) -> List[tuple]:
+        """(task name, host) of every `changed:` line of the last run, in order."""
+        text = (self.tmp / f"run{self.runs}.log").read_text()
+        out, task = [], ""
+        for line in text.splitlines():
+            m = re.match(r"^TASK \[(?:tandem : )?(.*?)\] \*", line)
+            if m:
+                task = m.group(1)
+            m = re.match(r"^changed: \[(\w+)\]", line)
+            if m:
+                out.append((task, m.group(1)))
+        return out
+
     def path(self, host: str, *parts: str) -> Path:
         return self.root.joinpath(host, *parts)
 
@@ -321,6 +342,50 @@ def test_role_deploys_is_idempotent_and_follows_a_failover(deployment):
     changed_state = [h for h in HOSTS if d.sentinel_conf(h).read_text() != sentinel_before[h]]
     for h in changed_state:  # Sentinel may flush its own file; never back to the old master
         assert f"sentinel monitor {CLUSTER} 127.0.0.11 " not in d.sentinel_conf(h).read_text()
+
+    # 4. A static server setting and a live Sentinel setting change. Servers restart, replicas
+    #    first, and the master only after SENTINEL FAILOVER moved the role away; the Sentinels
+    #    take their change live (SENTINEL SET) and keep running.
+    d.set_vars(tandem_server_settings={"databases": 32}, tandem_down_after_ms=5001)
+    recap = d.playbook()
+    assert all(recap[h]["changed"] > 0 and recap[h]["failed"] == 0 for h in HOSTS), recap
+    after = d.pids()
+    for h in HOSTS:
+        assert after[f"{h}/redis-cluster"] != pids[f"{h}/redis-cluster"], h  # restarted
+        assert after[f"{h}/redis-sentinel"] == pids[f"{h}/redis-sentinel"], h  # live change
+    order = d.task_order()
+    stops = [h for task, h in order if task.startswith("Stop, static configuration changed "
+                                                       "(server)")]
+    failover = [i for i, (task, h) in enumerate(order) if task == "SENTINEL FAILOVER"]
+    assert sorted(stops) == sorted(HOSTS), order
+    assert stops[-1] == new_host and len(failover) == 1, order  # the master last,
+    stop_at = {h: order.index(("Stop, static configuration changed (server)", h)) for h in HOSTS}
+    assert all(stop_at[h] < failover[0] for h in HOSTS if h != new_host), order  # replicas first
+    assert stop_at[new_host] > failover[0], order  # and only after its role moved away
+    newer = th.wait_for(lambda: (m := d.master()) and m != new and m, timeout=60, interval=0.5,
+                        message="the Sentinels to name the master the role failed over to")
+    newer_addr = newer.split()[0]
+
+    def settled_again():
+        return all((r := role(ADDRS[h], port))[0] == b"slave" and r[1].decode() == newer_addr
+                   and r[3] == b"connected" for h in HOSTS if ADDRS[h] != newer_addr)
+    th.wait_for(settled_again, timeout=60, interval=0.5,
+                message="every other server to replicate the new master")
+    assert role(newer_addr, port)[0] == b"master"
+    for h in HOSTS:
+        with th.RawConn(ADDRS[h], port) as c:
+            assert c.command("CONFIG", "GET", "databases") == [b"databases", b"32"], h
+        with th.RawConn(ADDRS[h], d.sport) as c:
+            m = c.command("SENTINEL", "MASTER", CLUSTER)
+            fields = dict(zip(m[::2], m[1::2]))
+            assert fields[b"down-after-milliseconds"] == b"5001", h
+            assert fields[b"ip"].decode() == newer_addr, h
+        assert directives(d.conf(h), "databases") == ["32"], h
+
+    # 5. And a run after that changes nothing.
+    recap = d.playbook()
+    assert all(recap[h]["changed"] == 0 for h in HOSTS), (recap, d.changed_tasks())
+    assert d.pids() == after
 
 
 def test_ansible_lint():

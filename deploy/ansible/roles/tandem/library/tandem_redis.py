@@ -120,8 +120,10 @@ up:
   description: ping - something answered.
   type: bool
   returned: always
-results:
-  description: query/command - the replies, decoded as text.
+replies:
+  description: >-
+    query/command - the replies, decoded as text (not `results`, which Ansible reserves for a
+    loop's per-item results: a None in it, SHUTDOWN's missing reply, crashed the controller).
   type: list
   returned: always
 restart:
@@ -533,7 +535,7 @@ def main():
                         results.append("ERROR " + str(e))
             finally:
                 conn.close()
-            module.exit_json(changed=False, results=results)
+            module.exit_json(changed=False, replies=results)
         if action == "command":
             if module.check_mode:
                 module.exit_json(changed=True)
@@ -546,7 +548,7 @@ def main():
                 reply = None  # SHUTDOWN closes the connection
             finally:
                 conn.close()
-            module.exit_json(changed=True, results=[reply])
+            module.exit_json(changed=True, replies=[reply])
         if action == "server_config":
             module.exit_json(**action_server_config(module, p))
         if action == "sentinel_static":
