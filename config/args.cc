@@ -145,6 +145,12 @@ std::string Repr(std::string_view s) {
   return out;
 }
 
+std::string RewriteWord(std::string_view s) {
+  bool plain = !s.empty();
+  for (unsigned char c : s) plain = plain && std::isgraph(c) && c != '"' && c != '\'';
+  return plain ? std::string(s) : Repr(s);
+}
+
 std::string FormatTrimmedDouble(double value) {
   char buf[128];
   int len = std::snprintf(buf, sizeof(buf), "%f", value);

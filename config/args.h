@@ -39,6 +39,12 @@ std::string FormatMemory(long long bytes);
 // non-printable bytes as \xHH. CONFIG REWRITE uses it for string options.
 std::string Repr(std::string_view s);
 
+// One word of a CONFIG REWRITE line: `s` as it is when SplitArgs reads it back unchanged (what
+// Redis writes), else Repr(s). Redis writes hosts, names and addresses raw, so an empty value or
+// one with a blank, a quote or a non-printable byte made a line that no longer loaded, or loaded
+// something else.
+std::string RewriteWord(std::string_view s);
+
 // Formats a double as "%f" with trailing zeros (and a trailing '.') removed, as Redis prints
 // latency-tracking-info-percentiles.
 std::string FormatTrimmedDouble(double value);

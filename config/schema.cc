@@ -412,6 +412,10 @@ void Schema::AddDirective(std::string_view name, int min_args, int max_args, Dir
   directives_[ToLower(name)] = Directive{min_args, max_args, std::move(fn)};
 }
 
+void Schema::SetDirectiveRewrite(std::string_view name, RewriteFn fn) {
+  directive_rewrites_.emplace_back(ToLower(name), std::move(fn));
+}
+
 bool Schema::SetNotActedOn(std::string_view name, bool not_acted_on) {
   auto e = Lookup(name);
   if (!e) return false;
@@ -694,17 +698,16 @@ std::string Schema::RenderRewrite(std::string_view old_content) const {
   }
 
   std::unordered_set<std::string> processed;
-  for (const Option& o : options_) {
-    if (!o.rewrite) continue;
-    processed.insert(o.name);
-    for (const RewriteLine& rl : o.rewrite()) {
-      std::string text = o.name + " " + rl.args;
-      auto it = option_lines.find(o.name);
+  auto rewrite = [&](const std::string& name, const RewriteFn& fn, bool always) {
+    processed.insert(name);
+    for (const RewriteLine& rl : fn()) {
+      std::string text = name + " " + rl.args;
+      auto it = option_lines.find(name);
       if (it != option_lines.end() && !it->second.empty()) {
         // Reuse the option's first remaining line in place.
         lines[it->second.front()] = std::move(text);
         it->second.erase(it->second.begin());
-      } else if (rl.force || o.Has(kAlwaysRewrite)) {
+      } else if (rl.force || always) {
         if (!has_signature) {
           lines.emplace_back(kRewriteSignature);
           has_signature = true;
@@ -712,7 +715,11 @@ std::string Schema::RenderRewrite(std::string_view old_content) const {
         lines.push_back(std::move(text));
       }
     }
+  };
+  for (const Option& o : options_) {
+    if (o.rewrite) rewrite(o.name, o.rewrite, o.Has(kAlwaysRewrite));
   }
+  for (const auto& [name, fn] : directive_rewrites_) rewrite(name, fn, false);
   // Lines of rewritten options that were not reused (duplicates, removed "save" lines, an unset
   // replicaof) are blanked; runs of blank lines collapse to one below.
   for (const auto& [name, idx] : option_lines) {

@@ -168,6 +168,10 @@ class Schema {
   void AddDeprecated(std::string_view name, int min_args, int max_args);
   // A directive that is not a stored option ("rename-command"); args count checked here.
   void AddDirective(std::string_view name, int min_args, int max_args, DirectiveFn fn);
+  // CONFIG REWRITE lines for a directive that is not an option ("user"), written after every
+  // option as Redis does (rewriteConfigUserOption): the directive's lines are reused in place,
+  // extra ones appended, and its remaining old lines removed.
+  void SetDirectiveRewrite(std::string_view name, RewriteFn fn);
   // Flags an existing option as accepted-but-not-acted-on (or clears that). False if unknown.
   bool SetNotActedOn(std::string_view name, bool not_acted_on);
   // Attaches an apply hook to an existing option. Returns false if the name is unknown.
@@ -248,8 +252,8 @@ class Schema {
   std::unordered_map<std::string, Entry> by_name_;  // lower-case name or alias -> row
   std::unordered_map<std::string, Directive> directives_;
   std::unordered_map<std::string, Directive> deprecated_;
+  std::vector<std::pair<std::string, RewriteFn>> directive_rewrites_;
   std::unordered_set<size_t> seen_in_load_;
-  int load_depth_ = 0;
 };
 
 }  // namespace tandem::config

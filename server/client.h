@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <set>
 #include <string>
 #include <utility>
@@ -16,6 +17,9 @@
 namespace tandem::server {
 
 class Command;
+namespace acl {
+struct User;
+}
 
 enum ClientFlag : uint64_t {
   kClientMonitor = 1u << 0,
@@ -42,6 +46,9 @@ class Client {
   int resp = 2;
   std::string name;
   bool authenticated = false;
+  // The user whose permissions apply (the default user until AUTH); null for the master link
+  // and the AOF loader, which run everything (Redis's c->user == NULL).
+  std::shared_ptr<acl::User> user;
   // CLIENT REPLY: OFF until ON; SKIP suppresses the next command's reply (skip_next becomes
   // skip when the CLIENT REPLY SKIP command itself completes, as in Redis's resetClient).
   bool reply_off = false;

@@ -31,22 +31,21 @@ void CmdQuit(CommandContext& ctx) {
   ctx.client.conn().CloseAfterReply();
 }
 
-// ACLAuthenticateUser for the only user, "default", whose password is requirepass.
-// Returns true when authenticated; otherwise the error has been sent.
+// ACLAuthenticateUser. Returns true when authenticated; otherwise the error has been sent. A
+// failed attempt is answered at once (no delay that would stall the loop for everyone) and is
+// counted in ACL LOG and INFO acl_access_denied_auth.
 bool Authenticate(CommandContext& ctx, std::string_view user, std::string_view pass) {
-  const std::string& required = ctx.server.config().requirepass;
-  bool ok = user == "default" && (required.empty() || pass == required);
-  if (!ok) {
+  if (!ctx.server.Authenticate(ctx.client, user, pass, ctx.args[0])) {
     ctx.Error(err::kWrongPass);
     return false;
   }
-  ctx.client.authenticated = true;
   return true;
 }
 
 void CmdAuth(CommandContext& ctx) {
   if (ctx.args.size() > 3) return ctx.Error(err::kSyntax);
-  if (ctx.args.size() == 2 && ctx.server.config().requirepass.empty()) {
+  // "AUTH <password>" with a default user that has no password (nopass).
+  if (ctx.args.size() == 2 && (ctx.server.acl().default_user()->flags & acl::kUserNoPass)) {
     return ctx.Error(err::kAuthNoPassword);
   }
   std::string_view user = ctx.args.size() == 3 ? ctx.args[1] : std::string_view("default");
@@ -246,7 +245,7 @@ void CmdClientKill(CommandContext& ctx) {
       laddr = val;
     } else if (EqualsIgnoreCase(opt, "user")) {
       user = val;
-      if (user != "default") return ctx.Error(fmt::format("ERR No such user '{}'", val));
+      if (!ctx.server.acl().Find(user)) return ctx.Error(fmt::format("ERR No such user '{}'", val));
     } else if (EqualsIgnoreCase(opt, "skipme")) {
       if (EqualsIgnoreCase(val, "yes"))
         skipme = true;
@@ -265,6 +264,7 @@ void CmdClientKill(CommandContext& ctx) {
     if (!type.empty() && ClientTypeName(c) != type) return;
     if (!addr.empty() && c.conn().peer() != addr) return;
     if (!laddr.empty() && c.conn().local() != laddr) return;
+    if (!user.empty() && (!c.user || c.user->name != user)) return;
     if (skipme && &c == &ctx.client) return;
     victims.push_back(&c);
   });

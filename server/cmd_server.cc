@@ -69,6 +69,8 @@ void CmdConfigResetstat(CommandContext& ctx) {
   ServerStats& st = ctx.server.stats();
   st = ServerStats{};
   ctx.server.keyspace().expired_keys = 0;
+  acl::Acl& acl = ctx.server.acl();
+  acl.denied_auth = acl.denied_cmd = acl.denied_key = acl.denied_channel = 0;
   ctx.server.commands().ForEachWithSubcommands([](const Command& c) { c.stats = CommandStats{}; });
   ctx.reply().Ok();
 }

@@ -82,6 +82,7 @@ struct Command {
   std::string since;
   std::string complexity;
   Command* parent = nullptr;
+  int acl_id = -1;  // index in the ACL command set (acl::Acl), set when the server starts
   std::vector<std::unique_ptr<Command>> subcommands;
 
   mutable CommandStats stats;
@@ -157,6 +158,7 @@ void RegisterZSetCommands(CommandTable& table);
 void RegisterPubsubCommands(CommandTable& table);
 void RegisterReplicationCommands(CommandTable& table);
 void RegisterTransactionCommands(CommandTable& table);
+void RegisterAclCommands(CommandTable& table);
 
 // Lower-cases ASCII into `out` (command names are ASCII).
 std::string ToLower(std::string_view s);

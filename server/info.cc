@@ -81,11 +81,12 @@ std::string ClientInfoLine(Server& server, const Client& c, int64_t now_ms) {
   return fmt::format(
       "id={} addr={} laddr={} fd={} name={} age={} idle={} flags={} db={} sub=0 psub=0 ssub=0 "
       "multi=-1 qbuf={} qbuf-free={} argv-mem=0 multi-mem=0 rbs={} rbp={} obl={} oll=0 omem={} "
-      "tot-mem={} events={} cmd={} user=default redir=-1 resp={}",
+      "tot-mem={} events={} cmd={} user={} redir=-1 resp={}",
       c.id(), conn.peer(), conn.local(), conn.fd(), c.name, (now_ms - c.ctime_ms()) / 1000,
       (now_ms - c.last_interaction()) / 1000, flags, c.db_index, qbuf, qbuf_cap - qbuf, qbuf_cap,
       qbuf, conn.pending_output(), conn.pending_output(),
-      sizeof(Client) + qbuf_cap + conn.pending_output(), events, cmd, c.resp);
+      sizeof(Client) + qbuf_cap + conn.pending_output(), events, cmd,
+      c.user ? std::string_view(c.user->name) : std::string_view("(superuser)"), c.resp);
   (void)server;
 }
 
@@ -337,6 +338,11 @@ std::string BuildInfo(Server& server, std::span<const std::string_view> sections
     field("io_threaded_writes_processed", 0);
     field("reply_buffer_shrinks", 0);
     field("reply_buffer_expands", 0);
+    // Not in Redis 7.0.15's INFO: Redis 7.2's names for the ACL denials (failed AUTH included).
+    field("acl_access_denied_auth", server.acl().denied_auth);
+    field("acl_access_denied_cmd", server.acl().denied_cmd);
+    field("acl_access_denied_key", server.acl().denied_key);
+    field("acl_access_denied_channel", server.acl().denied_channel);
   }
   if (on("replication", true)) {
     section("Replication");

@@ -134,6 +134,14 @@ int main(int argc, char** argv) {
 
   tandem::server::Server server(cfg, schema, config_file, std::string(argv[0]));
   server.set_supervised(supervised);
+  if (std::string acl_err = server.LoadAclsAtStartup(); !acl_err.empty()) {
+    tandem::config::LogMessage(config::Level::kWarning, acl_err);
+    if (cfg.aclfile.empty() || cfg.users.empty()) {
+      tandem::config::LogMessage(config::Level::kWarning,
+                                 "Critical error while loading ACLs. Exiting.");
+    }
+    return 1;
+  }
   std::string err = server.Start();
   if (!err.empty()) {
     tandem::config::LogMessage(config::Level::kWarning, "Warning: " + err);

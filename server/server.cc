@@ -193,6 +193,10 @@ Server::Server(ServerConfig& config, config::Schema& schema, std::string config_
   RegisterPubsubCommands(commands_);
   RegisterReplicationCommands(commands_);
   RegisterTransactionCommands(commands_);
+  RegisterAclCommands(commands_);
+  acl_ = std::make_unique<acl::Acl>(commands_);
+  acl_->set_pubsub_default_all(config_.acl_pubsub_default == AclPubsubDefault::kAllChannels);
+  if (!config_.requirepass.empty()) acl_->SetDefaultPassword(config_.requirepass);
 }
 
 Server::~Server() = default;
@@ -253,6 +257,24 @@ void Server::InstallConfigHooks() {
     uint64_t period = static_cast<uint64_t>(1000 / std::max<int64_t>(1, config_.hz));
     uv_timer_set_repeat(&cron_, period);
     return {};
+  });
+  // requirepass is the default user's password (ACLUpdateDefaultUserPassword).
+  schema_.SetApply("requirepass", [this]() -> std::expected<void, std::string> {
+    acl_->SetDefaultPassword(config_.requirepass);
+    return {};
+  });
+  schema_.SetApply("acl-pubsub-default", [this]() -> std::expected<void, std::string> {
+    acl_->set_pubsub_default_all(config_.acl_pubsub_default == AclPubsubDefault::kAllChannels);
+    return {};
+  });
+  // rewriteConfigUserOption: every user as a `user` line, unless users live in an aclfile.
+  schema_.SetDirectiveRewrite("user", [this] {
+    std::vector<config::RewriteLine> out;
+    if (!config_.aclfile.empty()) return out;
+    for (const auto& [name, u] : acl_->users()) {
+      out.push_back({name + " " + acl_->Describe(*u), true});
+    }
+    return out;
   });
   schema_.SetApply("loglevel", [this]() -> std::expected<void, std::string> {
     config::SetLogLevel(static_cast<config::Level>(static_cast<int>(config_.loglevel)));
@@ -406,7 +428,8 @@ void Server::Accept(net::Connection* conn) {
     conn->Flush();
     return;
   }
-  if (config_.protected_mode && config_.requirepass.empty() &&
+  const acl::User& default_user = *acl_->default_user();
+  if (config_.protected_mode && (default_user.flags & acl::kUserNoPass) &&
       conn->kind() == net::Connection::Kind::kTcp && !IsLoopbackPeer(conn->peer())) {
     conn->output() =
         "-DENIED Redis is running in protected mode because protected mode is enabled and no "
@@ -429,10 +452,68 @@ void Server::Accept(net::Connection* conn) {
     return;
   }
   auto* client = new Client(conn, storage::SystemClockMs());
-  client->authenticated = config_.requirepass.empty();
+  client->user = acl_->default_user();
+  client->authenticated =
+      (default_user.flags & acl::kUserNoPass) && !(default_user.flags & acl::kUserDisabled);
   conn->set_data(client);
   conn->set_handler(this);
   clients_.emplace(conn->id(), client);
+}
+
+bool Server::AuthRequired(const Client& c) const {
+  const acl::User& d = *acl_->default_user();
+  return (!(d.flags & acl::kUserNoPass) || (d.flags & acl::kUserDisabled)) && !c.authenticated;
+}
+
+bool Server::Authenticate(Client& c, std::string_view user, std::string_view pass,
+                          std::string_view command_name) {
+  std::shared_ptr<acl::User> u = acl_->CheckCredentials(user, pass);
+  if (u) {
+    c.authenticated = true;
+    c.user = std::move(u);
+    return true;
+  }
+  const int64_t now_ms = storage::SystemClockMs();
+  acl_->AddLogEntry(acl::Verdict::kDeniedAuth, c.in_multi, std::string(command_name),
+                    std::string(user), ClientInfoLine(*this, c, now_ms), now_ms,
+                    static_cast<size_t>(config_.acllog_max_len));
+  return false;
+}
+
+std::string Server::LoadAclsAtStartup() {
+  if (!config_.users.empty() && !config_.aclfile.empty()) {
+    return "Configuring Redis with users defined in redis.conf and at the same setting an ACL "
+           "file path is invalid. This setup is very likely to lead to configuration errors and "
+           "security holes, please define either an ACL file or declare users directly in your "
+           "redis.conf, but not both.";
+  }
+  std::string err = acl_->LoadConfigured(config_.users);
+  if (!err.empty()) return err;
+  if (!config_.aclfile.empty()) {
+    err = acl_->LoadFile(config_.aclfile, nullptr);
+    if (!err.empty()) return "Aborting Redis startup because of ACL errors: " + err;
+  }
+  return {};
+}
+
+void Server::KillClientsOfUsers(const std::vector<std::shared_ptr<acl::User>>& users) {
+  ForEachClient([&](Client& c) {
+    // The calling client gets this command's reply first (CLIENT_CLOSE_AFTER_COMMAND).
+    if (c.user && std::find(users.begin(), users.end(), c.user) != users.end()) KillClient(c);
+  });
+}
+
+void Server::KillPubsubClientsIfNeeded(const std::shared_ptr<acl::User>& u) {
+  std::vector<Client*> victims;
+  ForEachClient([&](Client& c) {
+    if (c.user != u || c.conn().closing()) return;
+    bool kill = false;
+    for (const auto& p : c.patterns) kill = kill || !acl_->ChannelAllowed(*u, p, true);
+    for (const auto& ch : c.channels) kill = kill || !acl_->ChannelAllowed(*u, ch, false);
+    for (const auto& ch : c.shard_channels) kill = kill || !acl_->ChannelAllowed(*u, ch, false);
+    if (kill) victims.push_back(&c);
+  });
+  for (Client* c : victims) KillClient(*c);
 }
 
 Client* Server::FindClient(uint64_t id) {
@@ -618,8 +699,38 @@ void Server::Dispatch(Client& client, std::span<const std::string_view> args) {
       int argc = static_cast<int>(args.size());
       if ((cmd->arity > 0 && cmd->arity != argc) || argc < -cmd->arity) {
         reject(fmt::format("ERR wrong number of arguments for '{}' command", cmd->name), cmd);
-      } else if (!client.authenticated && !(cmd->flags & kCmdNoAuth)) {
+      } else if (AuthRequired(client) && !(cmd->flags & kCmdNoAuth)) {
         reject(err::kNoAuth, cmd);
+      } else if (client.in_multi && (cmd->flags & kCmdNoMulti)) {
+        reject("ERR Command not allowed inside a transaction", cmd);
+      } else if (acl::CheckResult acl_res =
+                     client.user ? acl_->Check(*client.user, *cmd, args) : acl::CheckResult{};
+                 acl_res.verdict != acl::Verdict::kOk) {
+        std::string object = acl_res.verdict == acl::Verdict::kDeniedCmd
+                                 ? cmd->name
+                                 : std::string(args[static_cast<size_t>(acl_res.errpos)]);
+        acl_->AddLogEntry(acl_res.verdict, client.in_multi, std::move(object), client.user->name,
+                          ClientInfoLine(*this, client, now_ms), now_ms,
+                          static_cast<size_t>(config_.acllog_max_len));
+        switch (acl_res.verdict) {
+          case acl::Verdict::kDeniedCmd:
+            reject(fmt::format("NOPERM this user has no permissions to run the '{}' command",
+                               cmd->name),
+                   cmd);
+            break;
+          case acl::Verdict::kDeniedKey:
+            reject(
+                "NOPERM this user has no permissions to access one of the keys used as "
+                "arguments",
+                cmd);
+            break;
+          default:
+            reject(
+                "NOPERM this user has no permissions to access one of the channels used as "
+                "arguments",
+                cmd);
+            break;
+        }
       } else if (config_.maxmemory > 0 && !(client.flags & kClientMaster) &&
                  !(is_replica() && config_.replica_ignore_maxmemory) && !PerformEvictions() &&
                  ((cmd->flags & kCmdDenyOom) ||
@@ -656,8 +767,6 @@ void Server::Dispatch(Client& client, std::span<const std::string_view> args) {
                cmd);
       } else if (startup_load_.active && &client != loader_ && !(cmd->flags & kCmdLoading)) {
         reject("LOADING Redis is loading the dataset in memory", cmd);
-      } else if (client.in_multi && (cmd->flags & kCmdNoMulti)) {
-        reject("ERR Command not allowed inside a transaction", cmd);
       } else if (client.in_multi && cmd->name != "exec" && cmd->name != "discard" &&
                  cmd->name != "multi" && cmd->name != "watch" && cmd->name != "quit" &&
                  cmd->name != "reset") {
@@ -1245,6 +1354,32 @@ void Server::ExecTransaction(Client& c) {
       ++stats_.total_error_replies;
       ++stats_.errorstats["READONLY"];
       continue;
+    }
+    // ACLs are checked again: they may have changed since the command was queued.
+    if (c.user) {
+      acl::CheckResult r = acl_->Check(*c.user, *q.cmd, argv);
+      if (r.verdict != acl::Verdict::kOk) {
+        std::string_view reason =
+            r.verdict == acl::Verdict::kDeniedCmd
+                ? "no permission to execute the command or subcommand"
+            : r.verdict == acl::Verdict::kDeniedKey
+                ? "no permission to touch the specified keys"
+                : "no permission to access one of the channels used as arguments";
+        const int64_t now_ms = storage::SystemClockMs();
+        acl_->AddLogEntry(r.verdict, true,
+                          r.verdict == acl::Verdict::kDeniedCmd
+                              ? q.cmd->name
+                              : q.args[static_cast<size_t>(r.errpos)],
+                          c.user->name, ClientInfoLine(*this, c, now_ms), now_ms,
+                          static_cast<size_t>(config_.acllog_max_len));
+        c.reply().Error(fmt::format(
+            "NOPERM ACLs rules changed between the moment the transaction was accumulated and "
+            "the EXEC call. This command is no longer allowed for the following reason: {}",
+            reason));
+        ++stats_.total_error_replies;
+        ++stats_.errorstats["NOPERM"];
+        continue;
+      }
     }
     Call(c, *q.cmd, argv);
   }

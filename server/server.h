@@ -25,6 +25,7 @@
 
 #include "config/schema.h"
 #include "resp/net/listener.h"
+#include "server/acl.h"
 #include "server/aof.h"
 #include "server/client.h"
 #include "server/command.h"
@@ -149,6 +150,23 @@ class Server : public net::ConnectionHandler {
   storage::Keyspace& keyspace() { return keyspace_; }
   CommandTable& commands() { return commands_; }
   ServerStats& stats() { return stats_; }
+  acl::Acl& acl() { return *acl_; }
+  // authRequired(): the default user has a password (or is off) and the client has not
+  // authenticated.
+  bool AuthRequired(const Client& c) const;
+  // Applies the `user` directives or the aclfile at start (ACLLoadUsersAtStartup); the error
+  // is logged by the caller, which exits.
+  std::string LoadAclsAtStartup();
+  // AUTH / HELLO AUTH (ACLAuthenticateUser): on success the client runs as `user`; on failure
+  // the attempt is logged in ACL LOG and counted, and false is returned (the caller answers
+  // WRONGPASS). Never waits: a failed attempt costs the same loop time as a good one.
+  bool Authenticate(Client& c, std::string_view user, std::string_view pass,
+                    std::string_view command_name);
+  // ACL DELUSER / ACL LOAD: closes every client authenticated as one of `users`.
+  void KillClientsOfUsers(const std::vector<std::shared_ptr<acl::User>>& users);
+  // ACL SETUSER: a pub/sub client of `u` subscribed to a channel or pattern it may no longer
+  // use is closed (ACLKillPubsubClientsIfNeeded).
+  void KillPubsubClientsIfNeeded(const std::shared_ptr<acl::User>& u);
   uv_loop_t* loop() { return loop_; }
   const std::string& run_id() const { return run_id_; }
   int64_t start_time_ms() const { return start_time_ms_; }
@@ -317,6 +335,7 @@ class Server : public net::ConnectionHandler {
   uv_loop_t* loop_;
   storage::Keyspace keyspace_;
   CommandTable commands_;
+  std::unique_ptr<acl::Acl> acl_;
   ServerStats stats_;
   std::unique_ptr<net::Listener> listener_;
   std::vector<int> ports_;

@@ -300,7 +300,7 @@ void RegisterServerOptions(Schema& s, ServerConfig& c) {
 
   // ---- string options ----
   auto no_check = std::function<std::expected<void, std::string>(const std::string&)>{};
-  s.AddString({"aclfile", {}, kImm | kNot}, &c.aclfile, "");
+  s.AddString({"aclfile", {}, kImm}, &c.aclfile, "");
   s.AddString({"unixsocket", {}, kImm | kNull}, &c.unixsocket, "");
   s.AddString({"pidfile", {}, kImm | kNull}, &c.pidfile, "");
   s.AddString({"replica-announce-ip", "slave-announce-ip", kNull}, &c.replica_announce_ip, "");
@@ -395,7 +395,7 @@ void RegisterServerOptions(Schema& s, ServerConfig& c) {
                           {"yes", OomScoreAdj::kRelative},
                           {"relative", OomScoreAdj::kRelative},
                           {"absolute", OomScoreAdj::kAbsolute}});
-  s.AddEnum<AclPubsubDefault>({"acl-pubsub-default", {}, kNot}, &c.acl_pubsub_default,
+  s.AddEnum<AclPubsubDefault>({"acl-pubsub-default", {}, 0}, &c.acl_pubsub_default,
                               AclPubsubDefault::kResetChannels,
                               {{"allchannels", AclPubsubDefault::kAllChannels},
                                {"resetchannels", AclPubsubDefault::kResetChannels}});
@@ -491,7 +491,7 @@ void RegisterServerOptions(Schema& s, ServerConfig& c) {
   I({"slowlog-log-slower-than", {}, 0}, &c.slowlog_log_slower_than, 10000, -1, kLongMax);
   I({"latency-monitor-threshold", {}, kNot}, &c.latency_monitor_threshold, 0, 0, kLongMax);
   I({"slowlog-max-len", {}, 0}, &c.slowlog_max_len, 128, 0, kLongMax);
-  I({"acllog-max-len", {}, kNot}, &c.acllog_max_len, 128, 0, kLongMax);
+  I({"acllog-max-len", {}, 0}, &c.acllog_max_len, 128, 0, kLongMax);
   I({"repl-backlog-ttl", {}, 0}, &c.repl_backlog_ttl, 3600, 0, kLongMax);
   I({"active-defrag-max-scan-fields", {}, kNot}, &c.active_defrag_max_scan_fields, 1000, 1,
     kLongMax);
@@ -596,7 +596,9 @@ void RegisterServerOptions(Schema& s, ServerConfig& c) {
       [&c] { return Join(c.bind); },
       [&c] {
         if (c.bind == kDefaultBind) return std::vector<RewriteLine>{};
-        return std::vector<RewriteLine>{{Join(c.bind), true}};
+        std::vector<std::string> words;
+        for (const auto& b : c.bind) words.push_back(config::RewriteWord(b));
+        return std::vector<RewriteLine>{{Join(words), true}};
       });
 
   c.replicaof_host.clear();
@@ -625,7 +627,7 @@ void RegisterServerOptions(Schema& s, ServerConfig& c) {
       [&c] {
         if (c.replicaof_host.empty()) return std::vector<RewriteLine>{};
         return std::vector<RewriteLine>{
-            {c.replicaof_host + " " + std::to_string(c.replicaof_port), true}};
+            {config::RewriteWord(c.replicaof_host) + " " + std::to_string(c.replicaof_port), true}};
       });
 
   static const OutputBufferLimit kDefaultLimits[3] = {
@@ -785,6 +787,18 @@ void RegisterServerOptions(Schema& s, ServerConfig& c) {
       }
       c.fence_sentinels.emplace_back(a.substr(0, colon), static_cast<int>(port));
     }
+    return {};
+  });
+  c.users.clear();
+  s.AddDirective("user", 1, 100000, [&c](Args args) -> Result {
+    for (const auto& u : c.users) {
+      if (u[0] == args[0]) {
+        return std::unexpected("Error in user declaration '" + args[0] +
+                               "': Duplicate user found. A user can only be defined once in "
+                               "config files");
+      }
+    }
+    c.users.emplace_back(args.begin(), args.end());
     return {};
   });
   s.AddDirective("rename-command", 2, 2, [&c](Args args) -> Result {

@@ -157,6 +157,8 @@ struct ServerConfig {
   AclPubsubDefault acl_pubsub_default;
   // rename-command FROM TO (TO empty = removed), in file order; applied by the server.
   std::vector<std::pair<std::string, std::string>> renamed_commands;
+  // `user <name> <rules...>` directives in file order (applied by the server at start).
+  std::vector<std::vector<std::string>> users;
   // tandem extension: `sentinel-fence <master-name> <host:port> ...`. A node that starts as a
   // master asks these Sentinels who the master is before it accepts a write.
   std::string fence_master_name;
