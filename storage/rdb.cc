@@ -1521,7 +1521,11 @@ std::expected<LoadResult, LoadError> Load(std::string_view data, Keyspace& ks,
       ++res.expired_skipped;
     } else {
       Entry* entry = db->Set(key, std::move(value));
-      if (expire_ms != -1) db->SetExpire(entry, expire_ms);
+      // -1 means no TTL, as in Redis. Any other negative time (before 1970) is in the past, but
+      // the keyspace reads every negative expire_ms as "no TTL" while SetExpire has already
+      // indexed the key, so the key would stay in the expiry index after being freed. Store 0,
+      // which expires the key just the same.
+      if (expire_ms != -1) db->SetExpire(entry, std::max<int64_t>(expire_ms, 0));
       if (lfu_freq >= 0) entry->lfu_counter = static_cast<uint8_t>(lfu_freq);
       if (lru_idle >= 0) {
         entry->lru_seconds -= static_cast<uint32_t>(

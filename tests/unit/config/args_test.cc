@@ -12,6 +12,7 @@ using tandem::config::FormatTrimmedDouble;
 using tandem::config::ParseLongLong;
 using tandem::config::ParseMemory;
 using tandem::config::Repr;
+using tandem::config::RewriteWord;
 using tandem::config::SplitArgs;
 using tandem::config::SplitOnSpaces;
 using V = std::vector<std::string>;
@@ -106,6 +107,19 @@ TEST_CASE("args: repr quotes like sdscatrepr and SplitArgs reads it back") {
   CHECK(Repr(std::string("\n\x01\xff", 3)) == R"("\n\x01\xff")");
   const std::string nasty("x \"y\" \\ \t\r\n\a\b\x00\x7f\xfe", 15);
   CHECK(*SplitArgs(Repr(nasty)) == V{nasty});
+}
+
+TEST_CASE("args: rewrite words stay plain unless SplitArgs would read them back differently") {
+  CHECK(RewriteWord("127.0.0.1") == "127.0.0.1");
+  CHECK(RewriteWord("-::*") == "-::*");
+  CHECK(RewriteWord("a\\b") == "a\\b");  // a backslash is literal outside quotes
+  CHECK(RewriteWord("") == "\"\"");
+  CHECK(RewriteWord("a b") == "\"a b\"");
+  CHECK(RewriteWord("it's") == "\"it's\"");
+  CHECK(RewriteWord(std::string("a\0b", 3)) == "\"a\\x00b\"");
+  for (const std::string w : {"", "a b", "'q'", "\"", "x\ty", "\x7f", "\xc3\xa9", "#c"}) {
+    CHECK(*SplitArgs("name " + RewriteWord(w)) == V{"name", w});
+  }
 }
 
 TEST_CASE("args: percentiles print as %f without trailing zeros") {

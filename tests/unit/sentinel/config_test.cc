@@ -163,6 +163,34 @@ TEST_CASE("config: rewrite keeps other lines, replaces state in place and round-
   CHECK(again.g.masters[0]->sentinels.size() == 1);
 }
 
+TEST_CASE("config: rewritten names, hosts and passwords load back, unresolved or with blanks") {
+  // Found by sentinel_config_fuzz (tests/fuzz/corpus/sentinel_config/unresolved-host): with
+  // resolve-hostnames yes a master whose name did not resolve was written with its empty ip
+  // ("sentinel monitor m  6379 2"), and names and passwords with a blank were written raw: the
+  // rewritten file no longer loaded.
+  auto l = Load(
+      "sentinel resolve-hostnames yes\n"
+      "sentinel monitor \"my master\" host.invalid 6379 2\n"
+      "sentinel auth-pass \"my master\" \"p w\"\n"
+      "sentinel known-replica \"my master\" other.invalid 6380\n");
+  REQUIRE(l.result);
+  l.g.myid = kMyId;
+  const std::string text = RenderSentinelConfig("", l.g);
+  CHECK(text.find("sentinel monitor \"my master\" host.invalid 6379 2\n") != std::string::npos);
+  CHECK(text.find("sentinel auth-pass \"my master\" \"p w\"\n") != std::string::npos);
+  CHECK(text.find("sentinel known-replica \"my master\" other.invalid 6380\n") !=
+        std::string::npos);
+  auto again = Load(text);
+  REQUIRE(again.result);
+  REQUIRE(again.g.masters.size() == 1);
+  const Instance& m = *again.g.masters[0];
+  CHECK(m.name == "my master");
+  CHECK(m.addr.hostname == "host.invalid");
+  CHECK(m.auth_pass == "p w");
+  CHECK(m.slaves.size() == 1);
+  CHECK(RenderSentinelConfig(text, again.g) == text);
+}
+
 TEST_CASE("config: a switched master is written with its new address and the old one as replica") {
   auto l = Load("sentinel monitor m 127.0.0.11 6389 2\n");
   REQUIRE(l.result.has_value());

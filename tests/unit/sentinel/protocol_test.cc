@@ -1,5 +1,8 @@
 #include <doctest/doctest.h>
 
+#include <cstdint>
+#include <limits>
+
 #include "sentinel/hello.h"
 #include "sentinel/info_parse.h"
 
@@ -84,4 +87,18 @@ TEST_CASE("info: replica fields before role:slave are ignored, as in Redis") {
   CHECK_FALSE(r.has_master_host);
   CHECK(r.has_master_port);
   CHECK(ParseInfo("run_id:short\r\n").run_id.empty());
+}
+
+TEST_CASE("info: a huge master_link_down_since_seconds saturates instead of overflowing") {
+  // Found by info_fuzz (tests/fuzz/corpus/info/huge-link-down): seconds * 1000 overflowed int64
+  // (undefined behaviour) for a value from a peer beyond 2^63 / 1000.
+  constexpr int64_t kMax = std::numeric_limits<int64_t>::max() / 1000 * 1000;
+  CHECK(ParseInfo("master_link_down_since_seconds:99999999999999999999\r\n").master_link_down_ms ==
+        kMax);
+  CHECK(ParseInfo("master_link_down_since_seconds:9223372036854776\r\n").master_link_down_ms ==
+        kMax);
+  CHECK(ParseInfo("master_link_down_since_seconds:-99999999999999999999\r\n").master_link_down_ms ==
+        -kMax);
+  CHECK(ParseInfo("master_link_down_since_seconds:9223372036854775\r\n").master_link_down_ms ==
+        kMax);
 }

@@ -611,6 +611,45 @@ TEST_CASE("rdb: expired keys are skipped on a master and kept on a replica") {
   CHECK(b.db(0).FindRaw("old")->expire_ms == kNow - 1);
 }
 
+TEST_CASE("rdb: a negative expire time loads as already expired, and the key can be deleted") {
+  // Found by rdb_fuzz (tests/fuzz/corpus/rdb/negative-expire): the key entered the expiry index
+  // with its negative time, which the keyspace reads as "no TTL", so deleting the key left a
+  // dangling pointer in the index. Redis keeps such a key as expired (-1 alone means no TTL).
+  const std::string magic = Unhex("524544495330303039");                      // REDIS0009
+  const std::string key = Unhex("00016b0176");                                // string "k" = "v"
+  const std::string tail = Unhex("ff0000000000000000");                       // EOF, no checksum
+  const std::string secs = magic + Unhex("fd0094a9af") + key + tail;          // EXPIRETIME < 0
+  const std::string ms = magic + Unhex("fc3bffffffffffffff") + key + tail;    // EXPIRETIME_MS -197
+  const std::string none = magic + Unhex("fcffffffffffffffff") + key + tail;  // -1: no TTL
+  LoadOptions replica;
+  replica.now_ms = kNow;
+  replica.drop_expired = false;
+  for (const std::string& file : {secs, ms}) {
+    Keyspace ks = NewKeyspace();
+    auto r = Load(file, ks, replica);
+    REQUIRE(r.has_value());
+    CHECK(r->keys == 1);
+    REQUIRE(ks.db(0).FindRaw("k") != nullptr);
+    CHECK(ks.db(0).FindRaw("k")->expire_ms == 0);
+    CHECK(ks.db(0).expires_count() == 1);
+    CHECK(ks.db(0).Delete("k"));
+    CHECK(ks.db(0).expires_count() == 0);
+    CHECK(ks.Lookup(ks.db(0), "k", kNow) == nullptr);
+
+    LoadOptions master;
+    master.now_ms = kNow;
+    Keyspace m = NewKeyspace();
+    auto rm = Load(file, m, master);
+    REQUIRE(rm.has_value());
+    CHECK(rm->expired_skipped == 1);
+    CHECK(m.TotalKeys() == 0);
+  }
+  Keyspace ks = NewKeyspace();
+  REQUIRE(Load(none, ks, replica).has_value());
+  CHECK(ks.db(0).FindRaw("k")->expire_ms == -1);
+  CHECK(ks.db(0).expires_count() == 0);
+}
+
 TEST_CASE("rdb: loading replaces existing keys and keeps the others") {
   Keyspace ks = NewKeyspace();
   ks.db(0).Set("k", Value::String("new"));
