@@ -322,6 +322,14 @@ struct RewriteState {
   void Add(std::string key, std::string line) { lines.emplace_back(std::move(key), line); }
 };
 
+// The host a rewritten line names. With resolve-hostnames yes an instance whose name did not
+// resolve is kept with an empty ip; Redis 7.0 writes that empty ip (without announce-hostnames)
+// and leaves a file it cannot load again, so the configured hostname is written instead.
+std::string RewriteHost(const GlobalState& g, const Addr& a) {
+  const std::string& host = AnnounceAddr(g, a);
+  return cfg::RewriteWord(host.empty() ? a.hostname : host);
+}
+
 std::string SentinelKey(const std::vector<std::string>& words) {
   std::string sub = cfg::ToLower(words[1]);
   if (sub == "known-slave") sub = "known-replica";
@@ -333,7 +341,7 @@ std::string SentinelKey(const std::vector<std::string>& words) {
 std::string RenderSentinelConfig(std::string_view old_content, const GlobalState& g) {
   RewriteState st;
   const Timing& t = g.timing;
-  st.Add("sentinel myid", "sentinel myid " + g.myid);
+  st.Add("sentinel myid", "sentinel myid " + cfg::RewriteWord(g.myid));
   auto yn = [](bool b) { return std::string(b ? "yes" : "no"); };
   // Written when not at the default, or when the file already had a line for them.
   std::vector<std::pair<std::string, bool>> optional_globals = {
@@ -358,9 +366,11 @@ std::string RenderSentinelConfig(std::string_view old_content, const GlobalState
                                 m.failover_state >= FailoverState::kReconfSlaves
                             ? m.promoted_slave->addr
                             : m.addr;
-    const std::string& n = m.name;
-    st.Add("sentinel monitor", fmt::format("sentinel monitor {} {} {} {}", n,
-                                           AnnounceAddr(g, maddr), maddr.port, m.quorum));
+    // Names, hosts and strings are written plain as Redis does, quoted only when a plain word
+    // would not read back the same (config::RewriteWord).
+    const std::string n = cfg::RewriteWord(m.name);
+    st.Add("sentinel monitor", fmt::format("sentinel monitor {} {} {} {}", n, RewriteHost(g, maddr),
+                                           maddr.port, m.quorum));
     if (m.down_after_period != t.default_down_after)
       st.Add("sentinel down-after-milliseconds",
              fmt::format("sentinel down-after-milliseconds {} {}", n, m.down_after_period));
@@ -371,15 +381,18 @@ std::string RenderSentinelConfig(std::string_view old_content, const GlobalState
       st.Add("sentinel parallel-syncs",
              fmt::format("sentinel parallel-syncs {} {}", n, m.parallel_syncs));
     if (!m.notification_script.empty())
-      st.Add("sentinel notification-script",
-             fmt::format("sentinel notification-script {} {}", n, m.notification_script));
+      st.Add("sentinel notification-script", fmt::format("sentinel notification-script {} {}", n,
+                                                         cfg::RewriteWord(m.notification_script)));
     if (!m.client_reconfig_script.empty())
       st.Add("sentinel client-reconfig-script",
-             fmt::format("sentinel client-reconfig-script {} {}", n, m.client_reconfig_script));
+             fmt::format("sentinel client-reconfig-script {} {}", n,
+                         cfg::RewriteWord(m.client_reconfig_script)));
     if (!m.auth_pass.empty())
-      st.Add("sentinel auth-pass", fmt::format("sentinel auth-pass {} {}", n, m.auth_pass));
+      st.Add("sentinel auth-pass",
+             fmt::format("sentinel auth-pass {} {}", n, cfg::RewriteWord(m.auth_pass)));
     if (!m.auth_user.empty())
-      st.Add("sentinel auth-user", fmt::format("sentinel auth-user {} {}", n, m.auth_user));
+      st.Add("sentinel auth-user",
+             fmt::format("sentinel auth-user {} {}", n, cfg::RewriteWord(m.auth_user)));
     if (m.master_reboot_down_after_period != 0)
       st.Add("sentinel master-reboot-down-after-period",
              fmt::format("sentinel master-reboot-down-after-period {} {}", n,
@@ -391,19 +404,20 @@ std::string RenderSentinelConfig(std::string_view old_content, const GlobalState
       // address: the monitor line already names it.
       const Addr& a = AddrEqual(s->addr, maddr) ? m.addr : s->addr;
       st.Add("sentinel known-replica",
-             fmt::format("sentinel known-replica {} {} {}", n, AnnounceAddr(g, a), a.port));
+             fmt::format("sentinel known-replica {} {} {}", n, RewriteHost(g, a), a.port));
     }
     for (const auto& s : m.sentinels) {
       if (s->runid.empty()) continue;
       st.Add("sentinel known-sentinel",
-             fmt::format("sentinel known-sentinel {} {} {} {}", n, AnnounceAddr(g, s->addr),
-                         s->addr.port, s->runid));
+             fmt::format("sentinel known-sentinel {} {} {} {}", n, RewriteHost(g, s->addr),
+                         s->addr.port, cfg::RewriteWord(s->runid)));
     }
     for (const auto& old : m.renamed_order) {
       auto it = m.renamed_commands.find(cfg::ToLower(old));
       if (it == m.renamed_commands.end()) continue;
       st.Add("sentinel rename-command",
-             fmt::format("sentinel rename-command {} {} {}", n, old, it->second));
+             fmt::format("sentinel rename-command {} {} {}", n, cfg::RewriteWord(old),
+                         cfg::RewriteWord(it->second)));
     }
   }
   st.Add("sentinel current-epoch", fmt::format("sentinel current-epoch {}", g.current_epoch));
@@ -412,9 +426,11 @@ std::string RenderSentinelConfig(std::string_view old_content, const GlobalState
   if (g.announce_port != 0)
     st.Add("sentinel announce-port", fmt::format("sentinel announce-port {}", g.announce_port));
   if (!g.sentinel_auth_user.empty())
-    st.Add("sentinel sentinel-user", "sentinel sentinel-user " + g.sentinel_auth_user);
+    st.Add("sentinel sentinel-user",
+           "sentinel sentinel-user " + cfg::RewriteWord(g.sentinel_auth_user));
   if (!g.sentinel_auth_pass.empty())
-    st.Add("sentinel sentinel-pass", "sentinel sentinel-pass " + g.sentinel_auth_pass);
+    st.Add("sentinel sentinel-pass",
+           "sentinel sentinel-pass " + cfg::RewriteWord(g.sentinel_auth_pass));
 
   // Every key above is owned by the rewrite: its old lines are replaced or dropped.
   static const std::set<std::string> kOwned = {

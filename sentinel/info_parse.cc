@@ -3,8 +3,10 @@
 
 #include <strings.h>
 
+#include <algorithm>
 #include <cctype>
 #include <cstdlib>
+#include <limits>
 #include <string>
 
 namespace tandem::sentinel {
@@ -55,7 +57,11 @@ InfoReport ParseInfo(std::string_view info) {
     }
 
     if (l.size() >= 32 && StartsWith(l, "master_link_down_since_seconds")) {
-      r.master_link_down_ms = std::strtoll(std::string(l.substr(31)).c_str(), nullptr, 10) * 1000;
+      // Redis multiplies strtoll's result by 1000 as it is, which overflows for a value beyond
+      // 2^63 / 1000 from a peer: the product saturates instead (a link down "forever").
+      constexpr long long kMaxSeconds = std::numeric_limits<int64_t>::max() / 1000;
+      const long long secs = std::strtoll(std::string(l.substr(31)).c_str(), nullptr, 10);
+      r.master_link_down_ms = std::clamp(secs, -kMaxSeconds, kMaxSeconds) * 1000;
     }
 
     if (l.size() >= 11 && StartsWith(l, "role:master")) {
