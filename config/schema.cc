@@ -348,9 +348,12 @@ Option& Schema::AddNumeric(OptionSpec spec, OptionType type, long long def, long
     std::string text;
     if ((flags & kPercent) && v < 0) {
       text = std::to_string(-v) + "%";
-    } else if (type == OptionType::kMemory) {
+    } else if (type == OptionType::kMemory && !((flags & kUnsigned) && v < 0)) {
       text = FormatMemory(v);
     } else {
+      // An unsigned value above LLONG_MAX (maxmemory up to 2^64-1) is written as its unsigned
+      // decimal, which loads back. Redis formats it as a negative byte count, and a file with
+      // "maxmemory -8446744073699551616" does not start.
       text = render_get(v);
     }
     return std::vector<RewriteLine>{{std::move(text), v != def}};

@@ -381,6 +381,29 @@ TEST_CASE("config: rewrite keeps comments and order, replaces in place, appends 
         "dbfilename \"a b.rdb\"\n");
 }
 
+TEST_CASE("config: an unsigned memory value above LLONG_MAX is rewritten so that it loads back") {
+  // Found by config_fuzz (tests/fuzz/corpus/config/maxmemory-huge): maxmemory takes up to
+  // 2^64-1, but REWRITE formatted such a value as a signed byte count ("maxmemory
+  // -8446744073699551616"), which the next start refused ("argument must be a memory value").
+  unsigned long long field = 0;
+  unsigned long long reloaded = 0;
+  Schema s;
+  Schema s2;
+  s.AddNumber<unsigned long long>({"maxmemory", {}, kUnsigned}, OptionType::kMemory, &field, 0, 0,
+                                  -1);
+  s2.AddNumber<unsigned long long>({"maxmemory", {}, kUnsigned}, OptionType::kMemory, &reloaded, 0,
+                                   0, -1);
+  REQUIRE(s.LoadFromString("maxmemory 10000000000010000000\n"));
+  CHECK(field == 10000000000010000000ULL);
+  const std::string text = s.RenderRewrite("maxmemory 10000000000010000000");
+  CHECK(text == "maxmemory 10000000000010000000\n");
+  REQUIRE(s2.LoadFromString(text));
+  CHECK(reloaded == field);
+  // A value that fits a signed byte count keeps the largest exact unit, as in Redis.
+  REQUIRE(s.LoadFromString("maxmemory 3gb\n"));
+  CHECK(s.RenderRewrite("maxmemory 1") == "maxmemory 3gb\n");
+}
+
 TEST_CASE("config: rewrite of a file without trailing newline, and of no file") {
   Small s;
   REQUIRE(s.schema.ConfigSet(V{"maxmemory", "1mb"}));
