@@ -15,6 +15,7 @@
 #include "server/command.h"
 #include "server/command_meta.h"
 #include "server/sha256.h"
+#include "storage/file_io.h"
 
 namespace tandem::server::acl {
 
@@ -877,15 +878,10 @@ std::string Acl::LoadConfigured(const std::vector<std::vector<std::string>>& use
 }
 
 std::string Acl::LoadFile(const std::string& path, std::vector<std::shared_ptr<User>>* replaced) {
-  std::FILE* fp = std::fopen(path.c_str(), "r");
-  if (fp == nullptr) {
+  std::string content;
+  if (!storage::ReadFile(path, content)) {
     return "Error loading ACLs, opening file '" + path + "': " + std::strerror(errno);
   }
-  std::string content;
-  char buf[4096];
-  size_t n;
-  while ((n = std::fread(buf, 1, sizeof(buf), fp)) > 0) content.append(buf, n);
-  std::fclose(fp);
 
   std::map<std::string, std::shared_ptr<User>, std::less<>> fresh;
   std::string errors;

@@ -159,15 +159,8 @@ class Deployment:
         return recap
 
     def changed_tasks(self) -> List[str]:
-        """The `changed:` task names of the last run (for failure messages)."""
-        text = (self.tmp / f"run{self.runs}.log").read_text()
-        out, task = [], ""
-        for line in text.splitlines():
-            if line.startswith("TASK ["):
-                task = line
-            elif line.startswith("changed:"):
-                out.append(f"{task} {line}")
-        return out
+        """The `changed:` tasks of the last run (for failure messages)."""
+        return [f"{task} [{host}]" for task, host in self.task_order()]
 
     def set_vars(self, **changes) -> None:
         """Extra variables for the following runs (as `-e @vars.json`)."""
