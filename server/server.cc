@@ -964,16 +964,28 @@ void Server::BeforeSleep() {
 }
 
 void Server::FlushPendingWrites() {
-  if (!pending_writes_.empty()) {
-    std::vector<net::Connection*> batch;
-    batch.swap(pending_writes_);
-    for (net::Connection* c : batch) {
-      auto* client = static_cast<Client*>(c->data());
-      if (client) client->pending_write = false;
-      if (c->closing()) continue;
-      ++stats_.total_writes_processed;
-      c->Flush();
-    }
+  if (pending_writes_.empty()) return;
+  std::vector<net::Connection*> batch;
+  batch.swap(pending_writes_);
+  // Replicas first: by the time a client can read the reply to a write, the write has left for
+  // every online replica (Redis gets the same order by queueing pending clients at the head).
+  // A master killed right after replying then loses only what the kernel had not yet sent.
+  auto flush = [this](net::Connection* c) {
+    auto* client = static_cast<Client*>(c->data());
+    if (client) client->pending_write = false;
+    if (c->closing()) return;
+    ++stats_.total_writes_processed;
+    c->Flush();
+  };
+  auto is_replica = [](net::Connection* c) {
+    auto* client = static_cast<Client*>(c->data());
+    return client != nullptr && (client->flags & kClientReplica) != 0;
+  };
+  for (net::Connection* c : batch) {
+    if (is_replica(c)) flush(c);
+  }
+  for (net::Connection* c : batch) {
+    if (!is_replica(c)) flush(c);
   }
 }
 

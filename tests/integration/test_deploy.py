@@ -471,6 +471,9 @@ def test_up_status_failover_down(deploy, server, tmp_path, ports):
             assert th.ping_raw(port, host=addr) and th.ping_raw(sport, host=addr)
         with th.RawConn("127.0.0.11", port) as c:
             assert c.command("SET", "k", "before-failover") == b"OK"
+            # Replication is asynchronous: a write the master acknowledged survives its kill -9
+            # only once a replica has it. WAIT is how a client makes sure.
+            assert c.command("WAIT", "2", "5000") == 2
 
         # kill -9 the master: the Sentinels promote a replica, visible in status.
         os.kill(started["console/redis-cluster"], signal.SIGKILL)
