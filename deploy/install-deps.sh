@@ -5,7 +5,7 @@ set -euo pipefail
 pkgs=(cmake ninja-build g++ clang clang-format libclang-rt-14-dev pkg-config git
       libuv1-dev libfmt-dev libtomlplusplus-dev doctest-dev libbenchmark-dev
       redis-server redis-tools python3 python3-pytest python3-redis
-      ansible ansible-lint)
+      ansible ansible-lint iproute2 nftables)  # ip + nft: the partition tests' namespaces
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

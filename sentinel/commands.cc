@@ -14,6 +14,7 @@
 
 #include "config/args.h"
 #include "config/glob.h"
+#include "resp/net/protected_mode.h"
 #include "sentinel/sentinel.h"
 
 namespace tandem::sentinel {
@@ -85,6 +86,13 @@ constexpr SubSpec kSentinelSubs[] = {
 // ============================== Connections =====================================================
 
 void Sentinel::OnAccept(net::Connection* conn) {
+  if (opts_.protected_mode && opts_.requirepass.empty() &&
+      conn->kind() == net::Connection::Kind::kTcp && !net::IsLocalPeer(conn->peer())) {
+    conn->output() = net::kProtectedModeDenied;
+    conn->CloseAfterReply();
+    conn->Flush();
+    return;
+  }
   auto c = std::make_unique<Client>();
   c->id = conn->id();
   c->conn = conn;

@@ -46,6 +46,7 @@ void RegisterServerOptions(config::Schema& s, ServerOptions& o) {
   s.AddEnum<int>({"supervised", {}, config::kImmutable}, &o.supervised, 0,
                  {{"upstart", 1}, {"systemd", 2}, {"auto", 3}, {"no", 0}});
   s.AddString({"requirepass", {}, config::kSensitive}, &o.requirepass, "");
+  s.AddBool({"protected-mode", {}, 0}, &o.protected_mode, false);
   s.AddNumber<int>({"tcp-keepalive", {}, 0}, OptionType::kInteger, &o.tcp_keepalive, 300, 0,
                    2147483647);
   s.AddNumber<int>({"tcp-backlog", {}, config::kImmutable}, OptionType::kInteger, &o.tcp_backlog,
@@ -66,7 +67,6 @@ void RegisterServerOptions(config::Schema& s, ServerOptions& o) {
       [] { return std::vector<config::RewriteLine>{}; });
   // Accepted and ignored: what a stock rewrite writes into sentinel.conf, and common generic
   // lines that have no meaning for a Sentinel.
-  s.AddDeprecated("protected-mode", 1, 1);
   s.AddDeprecated("user", 1, 1000);
   s.AddDeprecated("latency-tracking-info-percentiles", 0, 1000);
   s.AddDeprecated("latency-tracking", 1, 1);

@@ -27,6 +27,7 @@ struct ServerOptions {
   int loglevel = 2;    // config::Level
   int supervised = 0;  // 0 no, 1 upstart, 2 systemd, 3 auto
   std::string requirepass;
+  bool protected_mode = false;  // off in a Sentinel (Redis's initSentinelConfig)
   int tcp_keepalive = 300;
   int tcp_backlog = 511;
 };

@@ -1208,6 +1208,9 @@ std::string Sentinel::Start() {
   g_.previous_time = start_time_;
   listener_ = std::make_unique<net::Listener>(loop_, [this](net::Connection* c) { OnAccept(c); });
   listener_->set_next_id([this] { return ++next_client_id_; });
+  listener_->set_on_accept_error([](int status) {
+    config::Log(Level::kWarning, "Accepting client connection: accept: {}", std::strerror(-status));
+  });
   net::ListenOptions lo;
   lo.addresses = opts_.bind.empty() ? std::vector<std::string>{"*", "-::*"} : opts_.bind;
   lo.port = opts_.port;

@@ -14,6 +14,7 @@
 
 #include "config/glob.h"
 #include "config/log.h"
+#include "resp/net/protected_mode.h"
 #include "server/arg_cursor.h"
 #include "server/command_meta.h"
 #include "server/errors.h"
@@ -442,8 +443,7 @@ Digest DatasetDigest(storage::Keyspace& ks) {
 void CmdDebug(CommandContext& ctx) {
   ProtectedSetting mode = ctx.server.config().enable_debug_command;
   bool local = ctx.client.conn().kind() == net::Connection::Kind::kUnix ||
-               ctx.client.conn().peer().rfind("127.", 0) == 0 ||
-               ctx.client.conn().peer().rfind("::1:", 0) == 0;
+               net::IsLocalPeer(ctx.client.conn().peer());
   if (!(mode == ProtectedSetting::kYes || (mode == ProtectedSetting::kLocal && local))) {
     return ctx.Error(
         "ERR DEBUG command not allowed. If the enable-debug-command option is set to \"local\", "

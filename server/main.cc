@@ -132,6 +132,9 @@ int main(int argc, char** argv) {
     return 1;
   }
 
+  // As Redis's initServer: maxclients shrinks to what `ulimit -n` allows (CONFIG GET shows it).
+  cfg.maxclients = tandem::server::AdjustOpenFilesLimit(cfg.maxclients);
+  if (cfg.maxclients == 0) return 1;
   tandem::server::Server server(cfg, schema, config_file, std::string(argv[0]));
   server.set_supervised(supervised);
   if (std::string acl_err = server.LoadAclsAtStartup(); !acl_err.empty()) {

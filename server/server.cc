@@ -17,6 +17,7 @@
 #include "config/args.h"
 #include "config/glob.h"
 #include "config/log.h"
+#include "resp/net/protected_mode.h"
 #include "server/arg_cursor.h"
 #include "server/errors.h"
 #include "storage/rdb.h"
@@ -36,10 +37,6 @@ std::string RandomHex(size_t n) {
   std::string s(n, '0');
   for (auto& c : s) c = kHex[rd() & 15];
   return s;
-}
-
-bool IsLoopbackPeer(const std::string& peer) {
-  return peer.rfind("127.", 0) == 0 || peer.rfind("::1:", 0) == 0;
 }
 
 // Arguments as MONITOR and the slow log may show them: passwords become "(redacted)", as Redis's
@@ -213,13 +210,84 @@ net::ListenOptions Server::ListenOptionsFromConfig() const {
   return opts;
 }
 
+std::unique_ptr<net::Listener> Server::NewListener() {
+  auto l = std::make_unique<net::Listener>(loop_, [this](net::Connection* c) { Accept(c); });
+  l->set_next_id([this] { return ++next_client_id_; });
+  l->set_on_accept_error([](int status) {
+    // acceptTcpHandler's wording; the anet error text is "accept: <strerror>".
+    config::LogMessage(
+        config::Level::kWarning,
+        fmt::format("Accepting client connection: accept: {}", std::strerror(-status)));
+  });
+  return l;
+}
+
+unsigned AdjustOpenFilesLimit(unsigned maxclients) {
+  constexpr rlim_t kReservedFds = 32;  // Redis's CONFIG_MIN_RESERVED_FDS
+  constexpr rlim_t kStep = 16;         // how far each refused attempt steps down
+  const rlim_t wanted = static_cast<rlim_t>(maxclients) + kReservedFds;
+  rlimit limit{};
+  if (getrlimit(RLIMIT_NOFILE, &limit) == -1) {
+    config::LogMessage(config::Level::kWarning,
+                       fmt::format("Unable to obtain the current NOFILE limit ({}), assuming 1024 "
+                                   "and setting the max clients configuration accordingly.",
+                                   std::strerror(errno)));
+    return static_cast<unsigned>(std::min<rlim_t>(maxclients, 1024 - kReservedFds));
+  }
+  const rlim_t old_limit = limit.rlim_cur;
+  if (old_limit >= wanted) return maxclients;
+  // Try the wanted limit, then lower ones, for soft and hard limit together (as Redis does).
+  rlim_t best = wanted;
+  int error = 0;
+  while (best > old_limit) {
+    limit.rlim_cur = limit.rlim_max = best;
+    if (setrlimit(RLIMIT_NOFILE, &limit) != -1) break;
+    error = errno;
+    if (best < kStep) {
+      best = old_limit;
+      break;
+    }
+    best -= kStep;
+  }
+  best = std::max(best, old_limit);  // the limit we had still holds if every attempt failed
+  if (best >= wanted) {
+    config::LogMessage(config::Level::kNotice,
+                       fmt::format("Increased maximum number of open files to {} (it was "
+                                   "originally set to {}).",
+                                   wanted, old_limit));
+    return maxclients;
+  }
+  if (best <= kReservedFds) {
+    config::LogMessage(config::Level::kWarning,
+                       fmt::format("Your current 'ulimit -n' of {} is not enough for the server "
+                                   "to start. Please increase your open file limit to at least "
+                                   "{}. Exiting.",
+                                   old_limit, wanted));
+    return 0;
+  }
+  const auto fit = static_cast<unsigned>(best - kReservedFds);
+  config::LogMessage(config::Level::kWarning,
+                     fmt::format("You requested maxclients of {} requiring at least {} max file "
+                                 "descriptors.",
+                                 maxclients, wanted));
+  config::LogMessage(config::Level::kWarning,
+                     fmt::format("Server can't set maximum open files to {} because of OS error: "
+                                 "{}.",
+                                 wanted, std::strerror(error)));
+  config::LogMessage(config::Level::kWarning,
+                     fmt::format("Current maximum open files is {}. maxclients has been reduced "
+                                 "to {} to compensate for low ulimit. If you need higher "
+                                 "maxclients increase 'ulimit -n'.",
+                                 best, fit));
+  return fit;
+}
+
 std::expected<void, std::string> Server::Relisten(std::string_view error) {
   net::ListenOptions next = ListenOptionsFromConfig();
   if (next.addresses == listen_opts_.addresses && next.port == listen_opts_.port) return {};
   next.unix_path.clear();  // the unix socket is immutable and stays where it is
   listener_->Close();      // closes the sockets now; handles are freed by the loop
-  auto fresh = std::make_unique<net::Listener>(loop_, [this](net::Connection* c) { Accept(c); });
-  fresh->set_next_id([this] { return ++next_client_id_; });
+  auto fresh = NewListener();
   std::string err = fresh->Listen(next);
   if (!err.empty()) {
     config::LogMessage(config::Level::kWarning, err);
@@ -276,6 +344,23 @@ void Server::InstallConfigHooks() {
     }
     return out;
   });
+  // updateMaxclients: going above the last value must fit the fd limit (raised if possible).
+  schema_.SetApply("maxclients", [this]() -> std::expected<void, std::string> {
+    if (config_.maxclients > applied_maxclients_) {
+      unsigned fit = AdjustOpenFilesLimit(config_.maxclients);
+      if (fit != config_.maxclients) {
+        config::LogMessage(config::Level::kWarning,
+                           "Failed applying new configuration. Possibly related to new "
+                           "maxclients setting. Restoring previous settings.");
+        return std::unexpected(
+            fmt::format("The operating system is not able to handle the "
+                        "specified number of clients, try with {}",
+                        fit));
+      }
+    }
+    applied_maxclients_ = config_.maxclients;
+    return {};
+  });
   schema_.SetApply("loglevel", [this]() -> std::expected<void, std::string> {
     config::SetLogLevel(static_cast<config::Level>(static_cast<int>(config_.loglevel)));
     return {};
@@ -286,8 +371,8 @@ std::string Server::Start() {
   for (const auto& [from, to] : config_.renamed_commands) {
     if (!commands_.Rename(from, to)) return "No such command in rename-command: " + from;
   }
-  listener_ = std::make_unique<net::Listener>(loop_, [this](net::Connection* c) { Accept(c); });
-  listener_->set_next_id([this] { return ++next_client_id_; });
+  applied_maxclients_ = config_.maxclients;
+  listener_ = NewListener();
   listen_opts_ = ListenOptionsFromConfig();
   std::string err = listener_->Listen(listen_opts_);
   if (!err.empty()) return err;
@@ -430,21 +515,8 @@ void Server::Accept(net::Connection* conn) {
   }
   const acl::User& default_user = *acl_->default_user();
   if (config_.protected_mode && (default_user.flags & acl::kUserNoPass) &&
-      conn->kind() == net::Connection::Kind::kTcp && !IsLoopbackPeer(conn->peer())) {
-    conn->output() =
-        "-DENIED Redis is running in protected mode because protected mode is enabled and no "
-        "password is set for the default user. In this mode connections are only accepted from "
-        "the loopback interface. If you want to connect from external computers to Redis you may "
-        "adopt one of the following solutions: 1) Just disable protected mode sending the "
-        "command 'CONFIG SET protected-mode no' from the loopback interface by connecting to "
-        "Redis from the same host the server is running, however MAKE SURE Redis is not "
-        "publicly accessible from internet if you do so. Use CONFIG REWRITE to make this change "
-        "permanent. 2) Alternatively you can just disable the protected mode by editing the "
-        "Redis configuration file, and setting the protected mode option to 'no', and then "
-        "restarting the server. 3) If you started the server manually just for testing, "
-        "restart it with the '--protected-mode no' option. 4) Setup a an authentication "
-        "password for the default user. NOTE: You only need to do one of the above things in "
-        "order for the server to start accepting connections from the outside.\r\n";
+      conn->kind() == net::Connection::Kind::kTcp && !net::IsLocalPeer(conn->peer())) {
+    conn->output() = net::kProtectedModeDenied;
     ++stats_.rejected_connections;
     --stats_.total_connections_received;
     conn->CloseAfterReply();
@@ -558,6 +630,9 @@ void Server::OnReadable(net::Connection& conn) {
   ProcessInput(*client);
 }
 
+// Capacity of an emptied query buffer kept for the client's next requests (see ProcessInput).
+constexpr size_t kKeepQueryBuffer = 64 * 1024;
+
 void Server::ProcessInput(Client& client) {
   net::Connection& conn = client.conn();
   net::Buffer& buf = conn.read_buffer();
@@ -614,6 +689,9 @@ void Server::ProcessInput(Client& client) {
     offset += consumed;
   }
   buf.Consume(offset);
+  // A big request (a 512 MB bulk grows the buffer to 1 GB) must not stay with the client once
+  // served; Redis shrinks such query buffers in clientsCron. Smaller buffers are kept for reuse.
+  if (buf.empty()) buf.ShrinkIfIdle(kKeepQueryBuffer);
   if (buf.size() > static_cast<size_t>(config_.client_query_buffer_limit)) {
     config::LogMessage(
         config::Level::kWarning,
@@ -881,6 +959,10 @@ void Server::FeedMonitors(const Client& client, std::span<const std::string_view
   }
 }
 
+// Redis's per-client reply buffer (PROTO_REPLY_CHUNK_BYTES): what an unauthenticated client
+// may have pending before it is closed.
+constexpr size_t kUnauthenticatedOutputLimit = 16 * 1024;
+
 void Server::CheckOutputLimits(Client& client, int64_t now_ms) {
   // client-output-buffer-limit classes, in the order of Redis's CLIENT_TYPE_*.
   const OutputBufferLimit& lim =
@@ -898,6 +980,10 @@ void Server::CheckOutputLimits(Client& client, int64_t now_ms) {
     if (soft_bytes > 0) soft_bytes = std::max(soft_bytes, config_.repl_backlog_size);
   }
   bool hard = hard_bytes > 0 && used >= static_cast<size_t>(hard_bytes);
+  // A client that still has to authenticate may not queue replies beyond Redis's 16 KB reply
+  // buffer, whatever its class allows (the fix for CVE-2025-21605 that Debian's 7.0.15
+  // carries): a pipeline of wrong AUTHs or -NOAUTH replies that it never reads is closed.
+  if (used > kUnauthenticatedOutputLimit && AuthRequired(client)) hard = true;
   bool soft = false;
   if (soft_bytes > 0 && used >= static_cast<size_t>(soft_bytes)) {
     if (client.obuf_soft_limit_since_ms == 0) {

@@ -306,6 +306,8 @@ class Server : public net::ConnectionHandler {
 
  private:
   net::ListenOptions ListenOptionsFromConfig() const;
+  // A listener that hands connections to Accept and logs failed accepts as Redis does.
+  std::unique_ptr<net::Listener> NewListener();
   // CONFIG SET port/bind: listen on the new addresses, or keep the old ones and fail.
   std::expected<void, std::string> Relisten(std::string_view error);
   void InstallConfigHooks();
@@ -329,6 +331,9 @@ class Server : public net::ConnectionHandler {
   void ResumePausedClients();
 
   ServerConfig& config_;
+  // maxclients as last applied: CONFIG SET raises the fd limit only when going above it (Redis's
+  // updateMaxclients).
+  unsigned applied_maxclients_ = 0;
   config::Schema& schema_;
   std::string config_file_;
   std::string executable_;
@@ -410,6 +415,13 @@ bool ParseBlockTimeout(CommandContext& ctx, std::string_view arg, int64_t& deadl
 // then "HELP" / "    Prints this help.", all as status replies.
 void ReplyHelp(CommandContext& ctx, std::string_view name,
                std::initializer_list<std::string_view> lines);
+// Redis's adjustOpenFilesLimit: makes RLIMIT_NOFILE cover `maxclients` plus the descriptors the
+// server keeps for itself (Redis's CONFIG_MIN_RESERVED_FDS, 32), raising the soft and hard limit
+// when the OS allows. Returns the maxclients the limit allows: `maxclients` when it fits, less when
+// the limit could not be raised (logged with Redis's warnings), 0 when not even the reserved
+// descriptors fit (logged; the server must not start).
+unsigned AdjustOpenFilesLimit(unsigned maxclients);
+
 // INFO text for the given sections ("default", "all", "everything" or names).
 std::string BuildInfo(Server& server, std::span<const std::string_view> sections);
 // CLIENT LIST / CLIENT INFO line for one client.

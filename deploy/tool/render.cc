@@ -239,6 +239,10 @@ std::string RenderServerConfig(const Topology& t, const Host& h) {
   Apply(settings, h.server_overrides);
   // On one machine each host is its loopback address, whatever the files say.
   if (t.local) Apply(settings, {{"bind", {h.address}}});
+  // Protected mode (Redis 7.0) counts only 127.0.0.1 and ::1 as local: without a password, the
+  // replicas, Sentinels and clients of the other hosts would be refused. On one machine every
+  // process binds its own 127.0.0.x address only, so nothing outside the machine reaches it.
+  if (t.local && t.password.empty()) Apply(settings, {{"protected-mode", {"no"}}});
 
   Line(out, "port", std::to_string(h.port));
   Line(out, "daemonize", "no");

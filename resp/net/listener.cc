@@ -90,10 +90,15 @@ std::string Listener::Listen(const ListenOptions& opts) {
 void Listener::OnConnection(uv_stream_t* server, int status) {
   auto* s = static_cast<Socket*>(server->data);
   Listener* self = s->owner;
-  if (status < 0) return;
+  if (status < 0) {
+    // The socket stays in libuv's poll set: the next readable event retries the accept.
+    if (self->on_accept_error_) self->on_accept_error_(status);
+    return;
+  }
   auto* conn = new Connection(self->loop_, s->kind, self->next_id_());
-  if (uv_accept(server, conn->stream()) != 0) {
+  if (int rc = uv_accept(server, conn->stream()); rc != 0) {
     conn->Close();
+    if (self->on_accept_error_) self->on_accept_error_(rc);
     return;
   }
   conn->Start(/*nodelay=*/true, self->keepalive_);

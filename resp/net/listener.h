@@ -25,6 +25,11 @@ struct ListenOptions {
 class Listener {
  public:
   using AcceptFn = std::function<void(Connection*)>;
+  // Told about a failed accept (a negative libuv status such as UV_EMFILE, UV_ENFILE,
+  // UV_ENOMEM); the listener keeps listening. libuv itself absorbs most EMFILE cases with its
+  // reserve descriptor (it accepts and closes the pending connections), so this fires only when
+  // that trick cannot run.
+  using AcceptErrorFn = std::function<void(int status)>;
 
   Listener(uv_loop_t* loop, AcceptFn on_accept);
   ~Listener();
@@ -40,6 +45,7 @@ class Listener {
   // Sockets are created with a connection id source shared by the owner.
   void set_next_id(std::function<uint64_t()> next_id) { next_id_ = std::move(next_id); }
   void set_tcp_keepalive(int seconds) { keepalive_ = seconds; }
+  void set_on_accept_error(AcceptErrorFn fn) { on_accept_error_ = std::move(fn); }
 
  private:
   struct Socket {
@@ -54,6 +60,7 @@ class Listener {
 
   uv_loop_t* loop_;
   AcceptFn on_accept_;
+  AcceptErrorFn on_accept_error_;
   std::function<uint64_t()> next_id_;
   int keepalive_ = 300;
   std::vector<Socket*> sockets_;
