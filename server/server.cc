@@ -630,6 +630,9 @@ void Server::OnReadable(net::Connection& conn) {
   ProcessInput(*client);
 }
 
+// Room beyond a big bulk's bytes in the query buffer, so the reads that bring it never double it
+// (net::Connection reads into at least 16 KB of free space).
+constexpr size_t kBulkReadHeadroom = 16 * 1024;
 // Capacity of an emptied query buffer kept for the client's next requests (see ProcessInput).
 constexpr size_t kKeepQueryBuffer = 64 * 1024;
 
@@ -647,7 +650,8 @@ void Server::ProcessInput(Client& client) {
     resp::ParseResult r = client.parser().Parse(input, limits);
     if (r == resp::ParseResult::kNeedMore) {
       if (client.parser().bytes_needed() > 0) {
-        buf.Reserve(offset + client.parser().bytes_needed());
+        // The whole bulk plus room for the reads that bring it (libuv reads 16 KB at least).
+        buf.Reserve(offset + client.parser().bytes_needed() + kBulkReadHeadroom);
       }
       break;
     }

@@ -31,9 +31,10 @@ class Buffer {
   }
   size_t free_space() const { return cap_ - size_; }
   void CommitWrite(size_t n) { size_ += n; }
-  // Reserve total capacity (e.g. a large bulk whose length the parser already knows).
+  // Reserve total capacity exactly (a large bulk whose length the parser already knows): a
+  // 512 MB value gets 512 MB plus what the caller adds for reads, not the next power of two.
   void Reserve(size_t total) {
-    if (cap_ < total) Grow(total);
+    if (cap_ < total) Reallocate(total);
   }
 
   void Consume(size_t n) {
@@ -58,6 +59,9 @@ class Buffer {
   void Grow(size_t min_cap) {
     size_t cap = cap_ ? cap_ : 1024;
     while (cap < min_cap) cap *= 2;
+    Reallocate(cap);
+  }
+  void Reallocate(size_t cap) {
     // operator new rather than realloc, so the server's allocation counter (used_memory)
     // sees query buffers, as Redis counts them.
     char* p = static_cast<char*>(::operator new(cap));

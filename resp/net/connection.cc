@@ -120,12 +120,15 @@ void Connection::Flush() {
     if (close_after_reply_) Close();
     return;
   }
-  // Hand the remainder to an asynchronous write; new replies keep accumulating in out_.
-  inflight_.assign(out_, static_cast<size_t>(n));
-  out_.clear();
+  // Hand the remainder to an asynchronous write; new replies keep accumulating in out_. The
+  // buffers swap rather than copy (a 512 MB reply is not duplicated): the write starts at n.
+  inflight_.clear();
+  inflight_.swap(out_);
+  inflight_sent_ = static_cast<size_t>(n);
   writing_ = true;
   write_req_.data = this;
-  uv_buf_t rest = uv_buf_init(inflight_.data(), static_cast<unsigned>(inflight_.size()));
+  uv_buf_t rest = uv_buf_init(inflight_.data() + inflight_sent_,
+                              static_cast<unsigned>(inflight_.size() - inflight_sent_));
   if (uv_write(&write_req_, stream(), &rest, 1, &Connection::OnWrite) != 0) {
     writing_ = false;
     Close();
@@ -135,8 +138,9 @@ void Connection::Flush() {
 void Connection::OnWrite(uv_write_t* req, int status) {
   auto* c = static_cast<Connection*>(req->data);
   c->writing_ = false;
-  if (status == 0) c->bytes_written_ += c->inflight_.size();
+  if (status == 0) c->bytes_written_ += c->inflight_.size() - c->inflight_sent_;
   c->inflight_.clear();
+  c->inflight_sent_ = 0;
   if (c->inflight_.capacity() > 64 * 1024) c->inflight_.shrink_to_fit();
   if (status < 0) {
     c->Close();

@@ -53,7 +53,7 @@ class Connection {
 
   Buffer& read_buffer() { return rbuf_; }
   std::string& output() { return out_; }
-  size_t pending_output() const { return out_.size() + inflight_.size(); }
+  size_t pending_output() const { return out_.size() + inflight_.size() - inflight_sent_; }
 
   // Sends what is in output(). Safe to call at any time; a no-op while a write is in flight
   // (the completion callback continues with what accumulated meanwhile).
@@ -92,8 +92,9 @@ class Connection {
   void* data_ = nullptr;
 
   Buffer rbuf_;
-  std::string out_;       // replies not yet handed to the kernel
-  std::string inflight_;  // bytes owned by the pending uv_write
+  std::string out_;           // replies not yet handed to the kernel
+  std::string inflight_;      // bytes owned by the pending uv_write
+  size_t inflight_sent_ = 0;  // its prefix that uv_try_write had already sent
   uv_write_t write_req_;
   bool writing_ = false;
   bool reading_ = false;
