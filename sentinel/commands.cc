@@ -86,12 +86,8 @@ constexpr SubSpec kSentinelSubs[] = {
 // ============================== Connections =====================================================
 
 void Sentinel::OnAccept(net::Connection* conn) {
-  if (opts_.protected_mode && opts_.requirepass.empty() &&
-      conn->kind() == net::Connection::Kind::kTcp && !net::IsLocalPeer(conn->peer())) {
-    conn->output() = net::kProtectedModeDenied;
-    conn->CloseAfterReply();
-    conn->Flush();
-    return;
+  if (net::ProtectedModeRefuses(*conn, opts_.protected_mode, opts_.requirepass.empty())) {
+    return conn->Refuse(net::kProtectedModeDenied);
   }
   auto c = std::make_unique<Client>();
   c->id = conn->id();

@@ -503,26 +503,20 @@ void Server::Shutdown(std::string_view reason) {
 // ---------------------------------------------------------------------------------------------
 
 void Server::Accept(net::Connection* conn) {
-  ++stats_.total_connections_received;
-  if (clients_.size() >= config_.maxclients) {
-    // Best effort, like Redis: a direct write, then close.
-    conn->output() = "-ERR max number of clients reached\r\n";
-    ++stats_.rejected_connections;
-    --stats_.total_connections_received;
-    conn->CloseAfterReply();
-    conn->Flush();
-    return;
-  }
   const acl::User& default_user = *acl_->default_user();
-  if (config_.protected_mode && (default_user.flags & acl::kUserNoPass) &&
-      conn->kind() == net::Connection::Kind::kTcp && !net::IsLocalPeer(conn->peer())) {
-    conn->output() = net::kProtectedModeDenied;
-    ++stats_.rejected_connections;
-    --stats_.total_connections_received;
-    conn->CloseAfterReply();
-    conn->Flush();
-    return;
+  // Refused connections count as rejected, not received; the reply is a best-effort direct write.
+  std::string_view refusal;
+  if (clients_.size() >= config_.maxclients) {
+    refusal = "-ERR max number of clients reached\r\n";
+  } else if (net::ProtectedModeRefuses(*conn, config_.protected_mode,
+                                       (default_user.flags & acl::kUserNoPass) != 0)) {
+    refusal = net::kProtectedModeDenied;
   }
+  if (!refusal.empty()) {
+    ++stats_.rejected_connections;
+    return conn->Refuse(refusal);
+  }
+  ++stats_.total_connections_received;
   auto* client = new Client(conn, storage::SystemClockMs());
   client->user = acl_->default_user();
   client->authenticated =
@@ -630,9 +624,6 @@ void Server::OnReadable(net::Connection& conn) {
   ProcessInput(*client);
 }
 
-// Room beyond a big bulk's bytes in the query buffer, so the reads that bring it never double it
-// (net::Connection reads into at least 16 KB of free space).
-constexpr size_t kBulkReadHeadroom = 16 * 1024;
 // Capacity of an emptied query buffer kept for the client's next requests (see ProcessInput).
 constexpr size_t kKeepQueryBuffer = 64 * 1024;
 
@@ -650,8 +641,9 @@ void Server::ProcessInput(Client& client) {
     resp::ParseResult r = client.parser().Parse(input, limits);
     if (r == resp::ParseResult::kNeedMore) {
       if (client.parser().bytes_needed() > 0) {
-        // The whole bulk plus room for the reads that bring it (libuv reads 16 KB at least).
-        buf.Reserve(offset + client.parser().bytes_needed() + kBulkReadHeadroom);
+        // The whole bulk plus the free space each read asks for, so the reads that bring it
+        // never grow the buffer again.
+        buf.Reserve(offset + client.parser().bytes_needed() + net::Connection::kMinReadSpace);
       }
       break;
     }
@@ -693,8 +685,9 @@ void Server::ProcessInput(Client& client) {
     offset += consumed;
   }
   buf.Consume(offset);
-  // A big request (a 512 MB bulk grows the buffer to 1 GB) must not stay with the client once
-  // served; Redis shrinks such query buffers in clientsCron. Smaller buffers are kept for reuse.
+  // A big request's buffer (512 MB for a bulk at proto-max-bulk-len) must not stay with the
+  // client once served; Redis shrinks such query buffers in clientsCron. Smaller buffers are kept
+  // for reuse.
   if (buf.empty()) buf.ShrinkIfIdle(kKeepQueryBuffer);
   if (buf.size() > static_cast<size_t>(config_.client_query_buffer_limit)) {
     config::LogMessage(
@@ -1060,22 +1053,16 @@ void Server::FlushPendingWrites() {
   // Replicas first: by the time a client can read the reply to a write, the write has left for
   // every online replica (Redis gets the same order by queueing pending clients at the head).
   // A master killed right after replying then loses only what the kernel had not yet sent.
-  auto flush = [this](net::Connection* c) {
-    auto* client = static_cast<Client*>(c->data());
-    if (client) client->pending_write = false;
-    if (c->closing()) return;
-    ++stats_.total_writes_processed;
-    c->Flush();
-  };
-  auto is_replica = [](net::Connection* c) {
+  std::stable_partition(batch.begin(), batch.end(), [](net::Connection* c) {
     auto* client = static_cast<Client*>(c->data());
     return client != nullptr && (client->flags & kClientReplica) != 0;
-  };
+  });
   for (net::Connection* c : batch) {
-    if (is_replica(c)) flush(c);
-  }
-  for (net::Connection* c : batch) {
-    if (!is_replica(c)) flush(c);
+    auto* client = static_cast<Client*>(c->data());
+    if (client) client->pending_write = false;
+    if (c->closing()) continue;
+    ++stats_.total_writes_processed;
+    c->Flush();
   }
 }
 

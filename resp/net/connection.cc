@@ -8,9 +8,7 @@
 
 namespace tandem::net {
 
-namespace {
-constexpr size_t kMinReadSpace = 16 * 1024;
-}
+namespace {}
 
 std::string FormatAddress(const sockaddr* sa) {
   char ip[INET6_ADDRSTRLEN] = {0};

@@ -14,6 +14,7 @@
 
 #include <cstdint>
 #include <string>
+#include <string_view>
 
 #include "resp/net/buffer.h"
 
@@ -33,6 +34,8 @@ class ConnectionHandler {
 class Connection {
  public:
   enum class Kind { kTcp, kUnix };
+  // Free space every read gets in the read buffer (it grows to provide it).
+  static constexpr size_t kMinReadSpace = 16 * 1024;
 
   // Creates a connection handle on `loop`; the Listener accepts into stream().
   Connection(uv_loop_t* loop, Kind kind, uint64_t id);
@@ -60,6 +63,13 @@ class Connection {
   void Flush();
   // Stops reading and closes once the output is flushed (protocol errors, QUIT).
   void CloseAfterReply();
+  // A connection refused at accept (maxclients, protected mode): `reply` is written at once, as
+  // Redis does, and the connection closes.
+  void Refuse(std::string_view reply) {
+    out_.assign(reply);
+    CloseAfterReply();
+    Flush();
+  }
   // Closes now; pending output is dropped.
   void Close();
   bool closing() const { return closing_; }

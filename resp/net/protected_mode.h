@@ -5,12 +5,21 @@
 
 #include <string_view>
 
+#include "resp/net/connection.h"
+
 namespace tandem::net {
 
 // A peer ("ip:port") on the loopback interface as Redis 7.0 counts it for protected mode and
 // `enable-debug-command local`: exactly 127.0.0.1 or ::1, not the rest of 127.0.0.0/8.
 inline bool IsLocalPeer(std::string_view peer) {
   return peer.starts_with("127.0.0.1:") || peer.starts_with("::1:");
+}
+
+// True when protected mode refuses `conn`: on, no password for the default user, and a TCP
+// peer that is not local.
+inline bool ProtectedModeRefuses(const Connection& conn, bool protected_mode, bool no_password) {
+  return protected_mode && no_password && conn.kind() == Connection::Kind::kTcp &&
+         !IsLocalPeer(conn.peer());
 }
 
 inline constexpr std::string_view kProtectedModeDenied =
