@@ -222,16 +222,16 @@ Entry* LookupStringForWrite(CommandContext& ctx, uint64_t maxbit, bool& grew) {
     ctx.Error(err::kWrongType);
     return nullptr;
   }
-  if (e->value.str.size() < need) {
-    e->value.str.resize(need, '\0');
+  if (e->value.str_size() < need) {
+    e->value.Resize(need);
     grew = true;
   }
   e->value.encoding = storage::Encoding::kRaw;
   return e;
 }
 
-const uint8_t* Bytes(const std::string& s) { return reinterpret_cast<const uint8_t*>(s.data()); }
-uint8_t* Bytes(std::string& s) { return reinterpret_cast<uint8_t*>(s.data()); }
+const uint8_t* Bytes(std::string_view s) { return reinterpret_cast<const uint8_t*>(s.data()); }
+uint8_t* Bytes(Value& v) { return reinterpret_cast<uint8_t*>(v.MutableData()); }
 
 // ---------------------------------------------------------------------------------------------
 // SETBIT / GETBIT
@@ -245,7 +245,7 @@ void CmdSetbit(CommandContext& ctx) {
   bool grew = false;
   Entry* e = LookupStringForWrite(ctx, offset, grew);
   if (e == nullptr) return;
-  uint8_t& byte = Bytes(e->value.str)[offset >> 3];
+  uint8_t& byte = Bytes(e->value)[offset >> 3];
   const unsigned shift = 7 - static_cast<unsigned>(offset & 7);
   const bool old = (byte >> shift) & 1;
   byte = static_cast<uint8_t>((byte & ~(1u << shift)) | (static_cast<unsigned>(on) << shift));
@@ -263,7 +263,7 @@ void CmdGetbit(CommandContext& ctx) {
   Entry* e = ctx.LookupRead(ctx.args[1]);
   if (e == nullptr) return ctx.reply().Integer(0);
   if (e->value.type != ObjType::kString) return ctx.Error(err::kWrongType);
-  const std::string& s = e->value.str;
+  std::string_view s = e->value.str();
   const uint64_t byte = offset >> 3;
   int bit = 0;
   if (byte < s.size()) bit = (Bytes(s)[byte] >> (7 - (offset & 7))) & 1;
@@ -303,7 +303,7 @@ void CmdBitop(CommandContext& ctx) {
     Entry* e = ctx.LookupRead(ctx.args[j + 3]);
     if (e == nullptr) continue;
     if (e->value.type != ObjType::kString) return ctx.Error(err::kWrongType);
-    src[j] = e->value.str;
+    src[j] = e->value.str();
     maxlen = std::max(maxlen, src[j].size());
   }
   std::string_view target = ctx.args[2];
@@ -341,7 +341,7 @@ void CmdBitop(CommandContext& ctx) {
   }
   // setKey: replaces any value (of any type) and its TTL.
   ctx.LookupWrite(target);
-  ctx.db().Set(target, Value::RawString(std::move(res)), false);
+  ctx.db().Set(target, Value::RawString(res), false);
   ctx.Notify(kNotifyString, "set", target);
   ctx.Dirty();
   ctx.reply().Integer(static_cast<int64_t>(maxlen));
@@ -379,7 +379,7 @@ void CmdBitcount(CommandContext& ctx) {
   Entry* e = ctx.LookupRead(ctx.args[1]);
   if (e == nullptr) return ctx.reply().Integer(0);
   if (e->value.type != ObjType::kString) return ctx.Error(err::kWrongType);
-  const std::string& s = e->value.str;
+  std::string_view s = e->value.str();
   const auto strlen = static_cast<int64_t>(s.size());
   const size_t argc = ctx.args.size();
   int64_t start = 0;
@@ -426,7 +426,7 @@ void CmdBitpos(CommandContext& ctx) {
   Entry* e = ctx.LookupRead(ctx.args[1]);
   if (e == nullptr) return ctx.reply().Integer(bit ? -1 : 0);
   if (e->value.type != ObjType::kString) return ctx.Error(err::kWrongType);
-  const std::string& s = e->value.str;
+  std::string_view s = e->value.str();
   const auto strlen = static_cast<int64_t>(s.size());
   const size_t argc = ctx.args.size();
   int64_t start = 0;
@@ -577,11 +577,11 @@ bool ApplyWrite(CommandContext& ctx, uint8_t* p, const BitfieldOp& op, bool grew
 
 // GET reads through a 9-byte zero-padded window, so a field past the end of the string (or of a
 // missing key) reads as zeros.
-void ApplyGet(CommandContext& ctx, const std::string* s, const BitfieldOp& op) {
+void ApplyGet(CommandContext& ctx, std::string_view s, const BitfieldOp& op) {
   uint8_t buf[9] = {};
   const uint64_t byte = op.offset >> 3;
-  for (uint64_t i = 0; i < 9 && s != nullptr && byte + i < s->size(); ++i) {
-    buf[i] = static_cast<uint8_t>((*s)[byte + i]);
+  for (uint64_t i = 0; i < 9 && byte + i < s.size(); ++i) {
+    buf[i] = static_cast<uint8_t>(s[byte + i]);
   }
   const uint64_t off = op.offset - byte * 8;
   if (op.is_signed) {
@@ -655,11 +655,11 @@ void BitfieldGeneric(CommandContext& ctx, bool readonly_command) {
   uint64_t changes = 0;
   for (const BitfieldOp& op : ops) {
     if (op.opcode == FieldOp::kGet) {
-      ApplyGet(ctx, e != nullptr ? &e->value.str : nullptr, op);
+      ApplyGet(ctx, e != nullptr ? e->value.str() : std::string_view(), op);
     } else {
       // A write refused by OVERFLOW FAIL never counts, though the key may have been created
       // or padded by then.
-      if (ApplyWrite(ctx, Bytes(e->value.str), op, grew)) ++changes;
+      if (ApplyWrite(ctx, Bytes(e->value), op, grew)) ++changes;
     }
   }
   if (changes > 0) {

@@ -304,7 +304,7 @@ bool IsSharedInteger(const CommandContext& ctx, const Entry& e) {
   if (e.value.encoding != storage::Encoding::kInt) return false;
   if (ctx.server.config().maxmemory != 0) return false;
   int64_t v = 0;
-  return ParseInt64(e.value.str, v) && v >= 0 && v < kSharedIntegers;
+  return ParseInt64(e.value.str(), v) && v >= 0 && v < kSharedIntegers;
 }
 
 void CmdObjectEncoding(CommandContext& ctx) {
@@ -332,7 +332,7 @@ void CmdObjectIdletime(CommandContext& ctx) {
         "ERR An LFU maxmemory policy is selected, idle time not tracked. Please note that when "
         "switching between policies at runtime LRU and LFU data will take some time to adjust.");
   }
-  int64_t idle = ctx.now_ms / 1000 - e->lru_seconds;
+  int64_t idle = ctx.now_ms / 1000 - e->lru_seconds();
   ctx.reply().Integer(idle < 0 ? 0 : idle);
 }
 
@@ -366,9 +366,10 @@ size_t Usable(size_t n) { return n == 0 ? 0 : (n + 15) / 16 * 16; }
 
 // Bytes this key costs: the entry, its key and value buffers, and its bucket slot.
 size_t EntryMemory(const Entry& e) {
-  size_t n = Usable(sizeof(Entry) + e.key().size()) + sizeof(void*);
-  if (e.value.str.capacity() > 15) n += Usable(e.value.str.capacity() + 1);
-  if (e.value.obj) n += e.value.obj->MemoryUsage();
+  size_t inline_room = e.value.is_inline() ? e.value.str_capacity() : 0;
+  size_t n = Usable(sizeof(Entry) + e.key().size() + inline_room) + sizeof(void*);
+  if (!e.value.is_inline() && e.value.str_capacity() > 0) n += Usable(e.value.str_capacity() + 16);
+  if (e.value.obj() != nullptr) n += e.value.obj()->MemoryUsage();
   return n;
 }
 
@@ -416,9 +417,10 @@ void XorObjectDigest(Digest& digest, const Entry& e) {
   uint32_t type = htonl(storage::RedisTypeCode(static_cast<uint8_t>(e.value.type)));
   MixDigest(digest, &type, sizeof(type));
   if (e.value.type == storage::ObjType::kString) {
-    MixDigest(digest, e.value.str.data(), e.value.str.size());
+    std::string_view s = e.value.str();
+    MixDigest(digest, s.data(), s.size());
   } else {
-    e.value.obj->Digest(digest);
+    e.value.obj()->Digest(digest);
   }
   if (e.expire_ms >= 0) XorDigest(digest, "!!expire!!", 10);
 }
@@ -513,8 +515,8 @@ void CmdDebug(CommandContext& ctx) {
     return ctx.reply().SimpleString(fmt::format(
         "Value at:{} refcount:{} encoding:{} serializedlength:{} lru:{} lru_seconds_idle:{}",
         static_cast<const void*>(&e->value), IsSharedInteger(ctx, *e) ? kSharedRefcount : 1,
-        storage::EncodingName(e->value.encoding), e->value.str.size() + 1,
-        e->lru_seconds & ((1 << 24) - 1), ctx.now_ms / 1000 - e->lru_seconds));
+        storage::EncodingName(e->value.encoding), e->value.str_size() + 1,
+        e->lru_seconds() & ((1 << 24) - 1), ctx.now_ms / 1000 - e->lru_seconds()));
   }
   if (EqualsIgnoreCase(sub, "digest") && argc == 2) {
     return ctx.reply().SimpleString(HexDigest(DatasetDigest(ctx.keyspace())));

@@ -1,6 +1,7 @@
 // String commands (t_string.c): GET/SET and their variants, counters, ranges, LCS.
 #include <fmt/format.h>
 
+#include <charconv>
 #include <climits>
 #include <cmath>
 #include <cstdio>
@@ -31,7 +32,7 @@ bool ReplyStringOrNull(CommandContext& ctx, Entry* e) {
     ctx.Error(err::kWrongType);
     return false;
   }
-  ctx.reply().Bulk(e->value.str);
+  ctx.reply().Bulk(e->value.str());
   return true;
 }
 
@@ -124,7 +125,7 @@ bool ExpireMillis(CommandContext& ctx, std::string_view arg, unsigned flags, int
 
 // Stores `value` at key with an optional absolute expire (-1 = none). An expire time already in
 // the past deletes the key instead (checkAlreadyExpired).
-void SetKey(CommandContext& ctx, std::string_view key, Value value, int64_t expire_ms,
+void SetKey(CommandContext& ctx, std::string_view key, std::string_view value, int64_t expire_ms,
             bool keep_ttl) {
   storage::Db& db = ctx.db();
   ctx.Dirty();
@@ -134,7 +135,7 @@ void SetKey(CommandContext& ctx, std::string_view key, Value value, int64_t expi
     ctx.Notify(kNotifyGeneric, "del", key);
     return;
   }
-  Entry* e = db.Set(key, std::move(value), keep_ttl);
+  Entry* e = db.SetString(key, value, Value::StringEncoding(value), keep_ttl);
   if (expire_ms >= 0) {
     db.SetExpire(e, expire_ms);
     ctx.Notify(kNotifyGeneric, "expire", key);
@@ -152,7 +153,7 @@ void SetGeneric(CommandContext& ctx, std::string_view key, std::string_view val,
     if (!(flags & kGet)) ctx.reply().Null();
     return;
   }
-  SetKey(ctx, key, Value::String(val), expire_ms, flags & kKeepTtl);
+  SetKey(ctx, key, val, expire_ms, flags & kKeepTtl);
   if (expire_ms >= 0) {
     // Relative times become absolute so a replica that applies the command later (or an AOF
     // replayed tomorrow) expires the key at the same moment (SET ... PXAT, as Redis 7.0).
@@ -184,7 +185,7 @@ void CmdSetnx(CommandContext& ctx) {
     ctx.reply().Integer(0);
     return;
   }
-  SetKey(ctx, ctx.args[1], Value::String(ctx.args[2]), -1, false);
+  SetKey(ctx, ctx.args[1], ctx.args[2], -1, false);
   ctx.reply().Integer(1);
 }
 
@@ -198,7 +199,7 @@ void CmdPsetex(CommandContext& ctx) { SetexGeneric(ctx, kPx); }
 
 void CmdGetset(CommandContext& ctx) {
   if (!ReplyStringOrNull(ctx, ctx.LookupRead(ctx.args[1]))) return;
-  SetKey(ctx, ctx.args[1], Value::String(ctx.args[2]), -1, false);
+  SetKey(ctx, ctx.args[1], ctx.args[2], -1, false);
 }
 
 void CmdGetdel(CommandContext& ctx) {
@@ -223,7 +224,7 @@ void CmdGetex(CommandContext& ctx) {
   if (flags & (kEx | kPx | kExat | kPxat)) {
     if (!ExpireMillis(ctx, expire_arg, flags, when)) return;
   }
-  ctx.reply().Bulk(e->value.str);
+  ctx.reply().Bulk(e->value.str());
   const std::string key(ctx.args[1]);
   if (when >= 0 && ctx.AlreadyExpired(when)) {
     ctx.db().Delete(key);
@@ -249,7 +250,7 @@ void CmdMget(CommandContext& ctx) {
     if (e == nullptr || !IsString(e)) {
       ctx.reply().Null();
     } else {
-      ctx.reply().Bulk(e->value.str);
+      ctx.reply().Bulk(e->value.str());
     }
   }
 }
@@ -268,7 +269,7 @@ void MsetGeneric(CommandContext& ctx, bool nx) {
     }
   }
   for (size_t i = 1; i < ctx.args.size(); i += 2) {
-    SetKey(ctx, ctx.args[i], Value::String(ctx.args[i + 1]), -1, false);
+    SetKey(ctx, ctx.args[i], ctx.args[i + 1], -1, false);
   }
   if (nx) {
     ctx.reply().Integer(1);
@@ -286,7 +287,7 @@ void IncrDecr(CommandContext& ctx, int64_t incr) {
     return;
   }
   int64_t value = 0;
-  if (e != nullptr && !ParseInt64(e->value.str, value)) {
+  if (e != nullptr && !ParseInt64(e->value.str(), value)) {
     ctx.Error(err::kNotInteger);
     return;
   }
@@ -296,10 +297,13 @@ void IncrDecr(CommandContext& ctx, int64_t incr) {
     return;
   }
   value += incr;
-  if (e != nullptr) {
+  char buf[24];
+  auto [end, ec] = std::to_chars(buf, buf + sizeof(buf), value);
+  std::string_view text(buf, static_cast<size_t>(end - buf));
+  if (e == nullptr) {
+    ctx.db().AddString(ctx.args[1], text, storage::Encoding::kInt);
+  } else if (!e->value.AssignInline(text, storage::Encoding::kInt)) {
     e->value = Value::Integer(value);
-  } else {
-    ctx.db().Add(ctx.args[1], Value::Integer(value));
   }
   ctx.Dirty();
   ctx.Notify(kNotifyString, "incrby", ctx.args[1]);
@@ -324,7 +328,7 @@ void CmdIncrbyfloat(CommandContext& ctx) {
   Entry* e = ctx.LookupWrite(ctx.args[1]);
   if (e != nullptr && !IsString(e)) return ctx.Error(err::kWrongType);
   long double value = 0;
-  if (e != nullptr && !ParseLongDouble(e->value.str, value)) return ctx.Error(err::kNotFloat);
+  if (e != nullptr && !ParseLongDouble(e->value.str(), value)) return ctx.Error(err::kNotFloat);
   long double incr = 0;
   if (!ParseLongDouble(ctx.args[2], incr)) return ctx.Error(err::kNotFloat);
   value += incr;
@@ -363,13 +367,13 @@ void CmdAppend(CommandContext& ctx) {
     len = add.size();
   } else {
     if (!IsString(e)) return ctx.Error(err::kWrongType);
-    if (!CheckStringLength(ctx, static_cast<int64_t>(e->value.str.size()),
+    if (!CheckStringLength(ctx, static_cast<int64_t>(e->value.str_size()),
                            static_cast<int64_t>(add.size()))) {
       return;
     }
-    e->value.str.append(add);
+    e->value.Append(add);
     e->value.encoding = storage::Encoding::kRaw;
-    len = e->value.str.size();
+    len = e->value.str_size();
   }
   ctx.Dirty();
   ctx.Notify(kNotifyString, "append", ctx.args[1]);
@@ -380,7 +384,7 @@ void CmdStrlen(CommandContext& ctx) {
   Entry* e = ctx.LookupRead(ctx.args[1]);
   if (e == nullptr) return ctx.reply().Integer(0);
   if (!IsString(e)) return ctx.Error(err::kWrongType);
-  ctx.reply().Integer(static_cast<int64_t>(e->value.str.size()));
+  ctx.reply().Integer(static_cast<int64_t>(e->value.str_size()));
 }
 
 void CmdGetrange(CommandContext& ctx) {
@@ -392,7 +396,7 @@ void CmdGetrange(CommandContext& ctx) {
   Entry* e = ctx.LookupRead(ctx.args[1]);
   if (e == nullptr) return ctx.reply().Bulk("");
   if (!IsString(e)) return ctx.Error(err::kWrongType);
-  const std::string& s = e->value.str;
+  std::string_view s = e->value.str();
   int64_t len = static_cast<int64_t>(s.size());
   if (start < 0 && end < 0 && start > end) return ctx.reply().Bulk("");
   if (start < 0) start = len + start;
@@ -401,8 +405,7 @@ void CmdGetrange(CommandContext& ctx) {
   if (end < 0) end = 0;
   if (end >= len) end = len - 1;
   if (start > end || len == 0) return ctx.reply().Bulk("");
-  ctx.reply().Bulk(
-      std::string_view(s).substr(static_cast<size_t>(start), static_cast<size_t>(end - start + 1)));
+  ctx.reply().Bulk(s.substr(static_cast<size_t>(start), static_cast<size_t>(end - start + 1)));
 }
 
 void CmdSetrange(CommandContext& ctx) {
@@ -417,22 +420,22 @@ void CmdSetrange(CommandContext& ctx) {
     std::string s(static_cast<size_t>(offset), '\0');
     s.append(value);
     size_t len = s.size();
-    ctx.db().Add(ctx.args[1], Value::RawString(std::move(s)));
+    ctx.db().Add(ctx.args[1], Value::RawString(s));
     ctx.Dirty();
     ctx.Notify(kNotifyString, "setrange", ctx.args[1]);
     return ctx.reply().Integer(static_cast<int64_t>(len));
   }
   if (!IsString(e)) return ctx.Error(err::kWrongType);
-  std::string& s = e->value.str;
-  if (value.empty()) return ctx.reply().Integer(static_cast<int64_t>(s.size()));
+  Value& v = e->value;
+  if (value.empty()) return ctx.reply().Integer(static_cast<int64_t>(v.str_size()));
   if (!CheckStringLength(ctx, offset, static_cast<int64_t>(value.size()))) return;
   size_t need = static_cast<size_t>(offset) + value.size();
-  if (s.size() < need) s.resize(need, '\0');
-  std::memcpy(s.data() + offset, value.data(), value.size());
-  e->value.encoding = storage::Encoding::kRaw;
+  char* bytes = v.str_size() < need ? v.Resize(need) : v.MutableData();
+  std::memcpy(bytes + offset, value.data(), value.size());
+  v.encoding = storage::Encoding::kRaw;
   ctx.Dirty();
   ctx.Notify(kNotifyString, "setrange", ctx.args[1]);
-  ctx.reply().Integer(static_cast<int64_t>(s.size()));
+  ctx.reply().Integer(static_cast<int64_t>(v.str_size()));
 }
 
 void CmdLcs(CommandContext& ctx) {
@@ -441,8 +444,8 @@ void CmdLcs(CommandContext& ctx) {
   if ((ea && !IsString(ea)) || (eb && !IsString(eb))) {
     return ctx.Error("ERR The specified keys must contain string values");
   }
-  std::string_view a = ea ? std::string_view(ea->value.str) : std::string_view();
-  std::string_view b = eb ? std::string_view(eb->value.str) : std::string_view();
+  std::string_view a = ea ? ea->value.str() : std::string_view();
+  std::string_view b = eb ? eb->value.str() : std::string_view();
   bool getidx = false;
   bool getlen = false;
   bool withmatchlen = false;

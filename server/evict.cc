@@ -28,18 +28,22 @@ uint16_t LfuMinutes(int64_t now_ms) { return static_cast<uint16_t>((now_ms / 600
 // LFUDecrAndReturn: the counter after decaying it by one per lfu-decay-time minutes elapsed.
 uint8_t LfuDecayed(const storage::Entry& e, int64_t now_ms, int decay_time) {
   uint16_t now = LfuMinutes(now_ms);
-  uint16_t elapsed = now >= e.lfu_minutes ? static_cast<uint16_t>(now - e.lfu_minutes)
-                                          : static_cast<uint16_t>(65535 - e.lfu_minutes + now);
-  if (decay_time <= 0) return e.lfu_counter;
+  uint16_t last = e.lfu_minutes();
+  uint16_t elapsed =
+      now >= last ? static_cast<uint16_t>(now - last) : static_cast<uint16_t>(65535 - last + now);
+  uint8_t counter = e.lfu_counter();
+  if (decay_time <= 0) return counter;
   int periods = elapsed / decay_time;
-  return periods > e.lfu_counter ? 0 : static_cast<uint8_t>(e.lfu_counter - periods);
+  return periods > counter ? 0 : static_cast<uint8_t>(counter - periods);
 }
 
 }  // namespace
 
 void Server::TouchAccess(storage::Entry* e, int64_t now_ms) {
-  e->lru_seconds = static_cast<uint32_t>(now_ms / 1000);
-  if (!IsLfu(config_.maxmemory_policy)) return;
+  if (!IsLfu(config_.maxmemory_policy)) {
+    e->set_lru_seconds(static_cast<uint32_t>(now_ms / 1000));
+    return;
+  }
   // LFULogIncr: increment with probability 1 / ((counter - init) * lfu_log_factor + 1).
   uint8_t counter = LfuDecayed(*e, now_ms, config_.lfu_decay_time);
   if (counter < 255) {
@@ -48,8 +52,7 @@ void Server::TouchAccess(storage::Entry* e, int64_t now_ms) {
     double p = 1.0 / (base * config_.lfu_log_factor + 1);
     if (r < p) ++counter;
   }
-  e->lfu_counter = counter;
-  e->lfu_minutes = LfuMinutes(now_ms);
+  e->set_lfu(LfuMinutes(now_ms), counter);
 }
 
 int Server::LfuFrequency(const storage::Entry& e, int64_t now_ms) const {
@@ -91,7 +94,7 @@ bool Server::PerformEvictions() {
         switch (policy) {
           case MaxmemoryPolicy::kAllkeysLru:
           case MaxmemoryPolicy::kVolatileLru:
-            score = static_cast<double>(now / 1000 - e->lru_seconds);
+            score = static_cast<double>(now / 1000 - e->lru_seconds());
             break;
           case MaxmemoryPolicy::kAllkeysLfu:
           case MaxmemoryPolicy::kVolatileLfu:

@@ -310,6 +310,12 @@ void Server::InstallConfigHooks() {
     InstallNewKeyHook();
     return {};
   });
+  // Entry::access holds the LRU second or the LFU counter depending on the policy, as robj.lru.
+  schema_.SetApply("maxmemory-policy", [this]() -> std::expected<void, std::string> {
+    keyspace_.set_lfu(config_.maxmemory_policy == MaxmemoryPolicy::kAllkeysLfu ||
+                      config_.maxmemory_policy == MaxmemoryPolicy::kVolatileLfu);
+    return {};
+  });
   schema_.SetApply("appendonly", [this]() -> std::expected<void, std::string> {
     if (!config_.appendonly) {
       aof_.Disable();
@@ -379,6 +385,8 @@ std::string Server::Start() {
   // The dataset is loaded before commands run; clients that connect meanwhile are answered
   // -LOADING between chunks of the load (LoadingProgress), as Redis does.
   if (!config_.replicaof_host.empty()) keyspace_.set_lazy_expire_deletes(false);
+  keyspace_.set_lfu(config_.maxmemory_policy == MaxmemoryPolicy::kAllkeysLfu ||
+                    config_.maxmemory_policy == MaxmemoryPolicy::kVolatileLfu);
   startup_load_ =
       StartupLoad{true, storage::SystemClockMs() / 1000, StartupLoadBytes(config_), 0, 0};
   if (config_.appendonly) {

@@ -86,7 +86,7 @@ bool WriteKey(CommandWriter& w, const Entry& e) {
       w.Count(3);
       w.Bulk("SET");
       w.Bulk(e.key());
-      w.Bulk(v.str);
+      w.Bulk(v.str());
       break;
     case ObjType::kList: {
       const ListObject& l = v.As<ListObject>();

@@ -36,28 +36,74 @@ void Db::Unindex(Entry* e) {
   e->expire_ms = -1;
 }
 
-Entry* Db::NewEntry(std::string_view key) {
-  void* mem = ::operator new(sizeof(Entry) + key.size());
+Entry* Db::NewEntry(std::string_view key, size_t room) {
+  size_t n = sizeof(Entry) + key.size() + room;
+  if (room > 0) {
+    // Round up to what glibc's malloc hands out anyway (chunks of 16k bytes with an 8-byte
+    // header): the slack becomes inline room, so a slightly longer string later still fits.
+    n = ((n + 23) & ~size_t{15}) - 8;
+  }
+  void* mem = ::operator new(n);
   auto* e = new (mem) Entry;
   e->key_len = static_cast<uint32_t>(key.size());
   if (!key.empty()) std::memcpy(static_cast<char*>(mem) + sizeof(Entry), key.data(), key.size());
   return e;
 }
 
-Entry* Db::Add(std::string_view key, Value value) {
-  Entry* e = NewEntry(key);
-  e->value = std::move(value);
-  e->lru_seconds = LruNow();
+uint32_t Db::FreshAccess() const {
+  if (!lfu_) return LruNow();
+  uint32_t minutes = static_cast<uint32_t>((std::time(nullptr) / 60) & 0xFFFF);
+  return (minutes << 8) | kLfuInitVal;
+}
+
+Entry* Db::Insert(Entry* e) {
+  e->access = FreshAccess();
   dict_.Insert(e);
   if (new_key_hook_ != nullptr) (*new_key_hook_)(*this, e->key());
   return e;
+}
+
+Entry* Db::AddString(std::string_view key, std::string_view s, Encoding enc) {
+  if (s.size() > kInlineStringLimit) {
+    Value v = Value::RawString(s);
+    v.encoding = enc;
+    return Add(key, std::move(v));
+  }
+  size_t key_room = sizeof(Entry) + key.size();
+  Entry* e = NewEntry(key, s.size());
+  size_t room = ((key_room + s.size() + 23) & ~size_t{15}) - 8 - key_room;
+  e->value.InitInline(static_cast<uint32_t>(key.size()), static_cast<uint32_t>(room), s, enc);
+  return Insert(e);
+}
+
+Entry* Db::Add(std::string_view key, Value value) {
+  if (value.type == ObjType::kString && value.obj() == nullptr &&
+      value.str_size() <= kInlineStringLimit) {
+    return AddString(key, value.str(), value.encoding);
+  }
+  Entry* e = NewEntry(key, 0);
+  e->value = std::move(value);
+  return Insert(e);
 }
 
 Entry* Db::Set(std::string_view key, Value value, bool keep_ttl) {
   Entry* e = dict_.Find(key);
   if (e == nullptr) return Add(key, std::move(value));
   e->value = std::move(value);
-  e->lru_seconds = LruNow();
+  if (!lfu_) e->access = LruNow();
+  if (!keep_ttl) Unindex(e);
+  return e;
+}
+
+Entry* Db::SetString(std::string_view key, std::string_view s, Encoding enc, bool keep_ttl) {
+  Entry* e = dict_.Find(key);
+  if (e == nullptr) return AddString(key, s, enc);
+  if (!e->value.AssignInline(s, enc)) {
+    Value v = Value::RawString(s);
+    v.encoding = enc;
+    e->value = std::move(v);
+  }
+  if (!lfu_) e->access = LruNow();
   if (!keep_ttl) Unindex(e);
   return e;
 }

@@ -25,22 +25,37 @@ namespace tandem::storage {
 using Clock = std::function<int64_t()>;
 int64_t SystemClockMs();
 
-// One key. The key's bytes are stored right after the struct, in the same allocation (Db::Add
-// allocates sizeof(Entry) + key length; FreeEntry releases it), so a key costs no separate
-// allocation and no std::string header.
+// One key: 48 bytes, followed in the same allocation by the key's bytes and, for a string value,
+// the value's bytes (Db allocates sizeof(Entry) + key length + string length; FreeEntry releases
+// it). A 100-byte string under a 10-byte key is therefore one ~160-byte allocation, against
+// Redis's dictEntry, robj, key sds and value sds.
 struct Entry {
   Entry* next = nullptr;
-  Value value;
-  int64_t expire_ms = -1;    // absolute unix time in ms, -1 = persistent
-  uint32_t expire_slot = 0;  // index in Db::expiring_ while expire_ms >= 0
-  uint32_t lru_seconds = 0;  // last access, seconds (OBJECT IDLETIME, LRU eviction)
-  uint16_t lfu_minutes = 0;  // LFU: minute of the last decrement (lfu-decay-time)
-  uint8_t lfu_counter = 5;   // LFU: logarithmic access counter, LFU_INIT_VAL for new keys
-  uint32_t hash_tag = 0;     // low 32 bits of the key's hash, kept by the dict
+  int64_t expire_ms = -1;  // absolute unix time in ms, -1 = persistent
+  uint32_t hash_tag = 0;   // low 32 bits of the key's hash, kept by the dict
   uint32_t key_len = 0;
+  uint32_t expire_slot = 0;  // index in Db::expiring_ while expire_ms >= 0
+  // Redis's robj.lru: the last access in seconds (OBJECT IDLETIME, LRU eviction), or under an LFU
+  // policy the minute of the last decrement in the high 16 bits (lfu-decay-time) and the
+  // logarithmic access counter in the low 8.
+  uint32_t access = 0;
+  Value value;  // last: an inline string's bytes follow the key, right after the struct
 
   std::string_view key() const { return {reinterpret_cast<const char*>(this + 1), key_len}; }
+
+  uint32_t lru_seconds() const { return access; }
+  void set_lru_seconds(uint32_t s) { access = s; }
+  uint16_t lfu_minutes() const { return static_cast<uint16_t>(access >> 8); }
+  uint8_t lfu_counter() const { return static_cast<uint8_t>(access & 0xFF); }
+  void set_lfu(uint16_t minutes, uint8_t counter) {
+    access = (static_cast<uint32_t>(minutes) << 8) | counter;
+  }
 };
+static_assert(sizeof(Entry) == 32 + sizeof(Value), "Value must end the Entry, with no padding");
+
+inline constexpr uint8_t kLfuInitVal = 5;  // LFU_INIT_VAL
+// Strings up to this size are stored in their entry's allocation; larger ones keep their own.
+inline constexpr size_t kInlineStringLimit = 4096;
 
 struct EntryKey {
   std::string_view operator()(const Entry& e) const { return e.key(); }
@@ -64,9 +79,19 @@ class Db {
   Entry* FindRaw(std::string_view key) { return dict_.Find(key); }
 
   // Inserts or overwrites; the expire time is reset to none unless keep_ttl. Returns the entry.
+  // An overwrite keeps the entry (callers' Entry pointers stay valid); a string that fits the
+  // entry's inline room is stored there.
   Entry* Set(std::string_view key, Value value, bool keep_ttl = false);
+  // The same for a string value given as bytes (SET, MSET): no intermediate Value.
+  Entry* SetString(std::string_view key, std::string_view s, Encoding enc, bool keep_ttl = false);
   // Adds a new key (must not exist).
   Entry* Add(std::string_view key, Value value);
+  Entry* AddString(std::string_view key, std::string_view s, Encoding enc);
+
+  // Under an LFU maxmemory-policy a new key starts with LFU_INIT_VAL in Entry::access and an
+  // overwrite keeps the counter (dbOverwrite); otherwise `access` holds the last access second.
+  void set_lfu(bool on) { lfu_ = on; }
+  bool lfu() const { return lfu_; }
   bool Delete(std::string_view key);
   void SetExpire(Entry* e, int64_t when_ms);
   bool Persist(Entry* e);  // true if a TTL was removed
@@ -102,13 +127,17 @@ class Db {
 
  private:
   void Unindex(Entry* e);
-  static Entry* NewEntry(std::string_view key);
+  // An entry with the key's bytes and `room` bytes after them.
+  static Entry* NewEntry(std::string_view key, size_t room);
+  Entry* Insert(Entry* e);
+  uint32_t FreshAccess() const;
   static void FreeEntry(Entry* e) {
     e->~Entry();
     ::operator delete(e);
   }
 
   int index_;
+  bool lfu_ = false;
   const NewKeyHook* new_key_hook_ = nullptr;  // owned by the Keyspace
   Dict<Entry, EntryKey> dict_;
   std::vector<Entry*> expiring_;  // keys with a TTL, for O(1) random sampling and removal
@@ -129,6 +158,9 @@ class Keyspace {
   void set_new_key_hook(Db::NewKeyHook h) {
     new_key_hook_ = std::move(h);
     for (auto& db : dbs_) db->set_new_key_hook(new_key_hook_ ? &new_key_hook_ : nullptr);
+  }
+  void set_lfu(bool on) {
+    for (auto& db : dbs_) db->set_lfu(on);
   }
   // Replicas keep logically expired keys (the master sends the DEL) but hide them from reads.
   void set_lazy_expire_deletes(bool on) { lazy_expire_deletes_ = on; }

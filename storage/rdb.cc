@@ -370,7 +370,7 @@ void EncodeList(Encoder& e, const ListObject& list, int fill) {
 void EncodeObject(Encoder& e, const Value& v, const SaveOptions& opt) {
   switch (v.type) {
     case ObjType::kString:
-      e.String(v.str);
+      e.String(v.str());
       return;
     case ObjType::kList:
       EncodeList(e, v.As<ListObject>(), opt.list_max_listpack_size);
@@ -1526,10 +1526,15 @@ std::expected<LoadResult, LoadError> Load(std::string_view data, Keyspace& ks,
       // indexed the key, so the key would stay in the expiry index after being freed. Store 0,
       // which expires the key just the same.
       if (expire_ms != -1) db->SetExpire(entry, std::max<int64_t>(expire_ms, 0));
-      if (lfu_freq >= 0) entry->lfu_counter = static_cast<uint8_t>(lfu_freq);
-      if (lru_idle >= 0) {
-        entry->lru_seconds -= static_cast<uint32_t>(
-            std::min<int64_t>(lru_idle, static_cast<int64_t>(entry->lru_seconds)));
+      // objectSetLRUOrLFU: the frequency applies under an LFU policy, the idle time otherwise.
+      if (db->lfu()) {
+        if (lfu_freq >= 0) {
+          entry->set_lfu(entry->lfu_minutes(), static_cast<uint8_t>(lfu_freq));
+        }
+      } else if (lru_idle >= 0) {
+        uint32_t now = entry->lru_seconds();
+        entry->set_lru_seconds(
+            now - static_cast<uint32_t>(std::min<int64_t>(lru_idle, static_cast<int64_t>(now))));
       }
       ++res.keys;
     }

@@ -1,6 +1,7 @@
 #include "storage/value.h"
 
 #include <charconv>
+#include <cstring>
 
 namespace tandem::storage {
 
@@ -16,35 +17,170 @@ bool StringToInt64(std::string_view s, int64_t& out) {
   return ec == std::errc() && p == s.data() + s.size();
 }
 
-Value Value::String(std::string_view s) {
-  Value v;
-  v.type = ObjType::kString;
+Encoding Value::StringEncoding(std::string_view s) {
   int64_t n;
-  if (s.size() <= 20 && StringToInt64(s, n)) {
-    v.encoding = Encoding::kInt;
-  } else if (s.size() <= kEmbstrSizeLimit) {
-    v.encoding = Encoding::kEmbstr;
-  } else {
-    v.encoding = Encoding::kRaw;
-  }
-  v.str.assign(s);
-  return v;
+  if (s.size() <= 20 && StringToInt64(s, n)) return Encoding::kInt;
+  return s.size() <= kEmbstrSizeLimit ? Encoding::kEmbstr : Encoding::kRaw;
 }
 
-Value Value::RawString(std::string s) {
+Value::HeapString* Value::NewHeap(size_t cap) {
+  auto* h = static_cast<HeapString*>(::operator new(sizeof(HeapString) + cap));
+  h->size = 0;
+  h->cap = cap;
+  return h;
+}
+
+Value Value::RawString(std::string_view s) {
   Value v;
   v.type = ObjType::kString;
   v.encoding = Encoding::kRaw;
-  v.str = std::move(s);
+  if (!s.empty()) {
+    v.heap_ = NewHeap(s.size());
+    std::memcpy(v.heap_->data(), s.data(), s.size());
+    v.heap_->size = s.size();
+  }
+  return v;
+}
+
+Value Value::String(std::string_view s) {
+  Value v = RawString(s);
+  v.encoding = StringEncoding(s);
   return v;
 }
 
 Value Value::Integer(int64_t n) {
-  Value v;
-  v.type = ObjType::kString;
+  char buf[24];
+  auto [end, ec] = std::to_chars(buf, buf + sizeof(buf), n);
+  Value v = RawString(std::string_view(buf, static_cast<size_t>(end - buf)));
   v.encoding = Encoding::kInt;
-  v.str = std::to_string(n);
   return v;
+}
+
+void Value::Release() noexcept {
+  if (flags_ & kObject) {
+    delete obj_;
+  } else if (!(flags_ & kInline) && heap_ != nullptr) {
+    ::operator delete(heap_);
+  }
+  heap_ = nullptr;
+  len_ = 0;
+  flags_ = 0;
+}
+
+void Value::TakeFrom(Value& o) noexcept {
+  type = o.type;
+  encoding = o.encoding;
+  if (o.flags_ & kInline) {
+    // The bytes belong to the other value's entry: copy them out.
+    std::string_view s = o.str();
+    flags_ = 0;
+    heap_ = nullptr;
+    if (!s.empty()) {
+      heap_ = NewHeap(s.size());
+      std::memcpy(heap_->data(), s.data(), s.size());
+      heap_->size = s.size();
+    }
+    return;
+  }
+  flags_ = o.flags_;
+  heap_ = o.heap_;  // or obj_: the same bits
+  o.heap_ = nullptr;
+  o.flags_ = 0;
+  o.len_ = 0;
+  o.type = ObjType::kString;
+  o.encoding = Encoding::kRaw;
+}
+
+Value::Value(Value&& o) noexcept { TakeFrom(o); }
+
+Value::Value(const Value& o) : type(o.type), encoding(o.encoding) {
+  if (o.flags_ & kObject) {
+    obj_ = o.obj_->Clone().release();
+    flags_ = kObject;
+  } else if (!o.str().empty()) {
+    std::string_view s = o.str();
+    heap_ = NewHeap(s.size());
+    std::memcpy(heap_->data(), s.data(), s.size());
+    heap_->size = s.size();
+  }
+}
+
+Value& Value::operator=(Value&& o) noexcept {
+  if (this == &o) return *this;
+  // An inline string keeps its room when the new string fits in it (SET over an existing key,
+  // INCR): no allocation, and the entry stays one allocation.
+  if (o.type == ObjType::kString && !(o.flags_ & kObject) && AssignInline(o.str(), o.encoding)) {
+    o.Release();
+    o.type = ObjType::kString;
+    o.encoding = Encoding::kRaw;
+    return *this;
+  }
+  Release();
+  TakeFrom(o);
+  return *this;
+}
+
+char* Value::InitInline(uint32_t offset, uint32_t cap, std::string_view s, Encoding enc) {
+  Release();
+  type = ObjType::kString;
+  encoding = enc;
+  flags_ = kInline;
+  inline_.cap = cap;
+  inline_.offset = offset;
+  len_ = static_cast<uint32_t>(s.size());
+  if (!s.empty()) std::memcpy(InlineData(), s.data(), s.size());
+  return InlineData();
+}
+
+bool Value::AssignInline(std::string_view s, Encoding enc) {
+  if (!(flags_ & kInline) || s.size() > inline_.cap) return false;
+  type = ObjType::kString;
+  encoding = enc;
+  len_ = static_cast<uint32_t>(s.size());
+  if (!s.empty()) std::memmove(InlineData(), s.data(), s.size());
+  return true;
+}
+
+void Value::ToHeap(size_t need) {
+  std::string_view cur = str();
+  // sdsMakeRoomFor's greedy growth.
+  constexpr size_t kMaxPrealloc = 1024 * 1024;
+  size_t cap = need < kMaxPrealloc ? need * 2 : need + kMaxPrealloc;
+  HeapString* h = NewHeap(cap);
+  if (!cur.empty()) std::memcpy(h->data(), cur.data(), cur.size());
+  h->size = cur.size();
+  if (!(flags_ & kInline) && heap_ != nullptr) ::operator delete(heap_);
+  heap_ = h;
+  flags_ = 0;
+  len_ = 0;
+}
+
+char* Value::MutableData() {
+  if (flags_ & kInline) return InlineData();
+  return heap_ == nullptr ? nullptr : heap_->data();
+}
+
+void Value::Append(std::string_view s) {
+  size_t old = str_size();
+  char* p = Resize(old + s.size());
+  if (!s.empty()) std::memcpy(p + old, s.data(), s.size());
+}
+
+char* Value::Resize(size_t n) {
+  size_t old = str_size();
+  if (flags_ & kInline) {
+    if (n <= inline_.cap) {
+      if (n > old) std::memset(InlineData() + old, 0, n - old);
+      len_ = static_cast<uint32_t>(n);
+      return InlineData();
+    }
+    ToHeap(n);
+  } else if (heap_ == nullptr || n > heap_->cap) {
+    ToHeap(n);
+  }
+  if (n > old) std::memset(heap_->data() + old, 0, n - old);
+  heap_->size = n;
+  return heap_->data();
 }
 
 std::string_view TypeName(ObjType t) {

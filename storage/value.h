@@ -1,6 +1,6 @@
-// Values stored in the keyspace. Strings carry the encoding Redis would report for them (OBJECT
-// ENCODING int / embstr / raw) so replies match Redis byte for byte; other types arrive with the
-// data-model issue.
+// Values stored in the keyspace: 16 bytes each. Strings carry the encoding Redis would report for
+// them (OBJECT ENCODING int / embstr / raw) so replies match Redis byte for byte; the other types
+// are an Object each.
 #pragma once
 
 #include <array>
@@ -41,45 +41,116 @@ class Object {
 };
 
 struct Value {
-  ObjType type = ObjType::kString;
-  Encoding encoding = Encoding::kRaw;
-  std::string str;              // kString
-  std::unique_ptr<Object> obj;  // every other type
+  // A string's bytes live in one of two places. Outside the keyspace (a Value being built or
+  // moved around) they are on the heap: [size][capacity][bytes]. Inside an Entry, Db places a
+  // string's bytes in the entry's own allocation, after the key ("inline"): one allocation per
+  // key, as Redis's embstr is one allocation per small value. An inline string that outgrows its
+  // room (APPEND, SETRANGE, SETBIT) moves to the heap, as Redis turns embstr into raw.
+  // Members: `type` and `encoding` (public, at the end for packing), and the representation.
 
   Value() = default;
-  Value(Value&&) noexcept = default;
-  Value& operator=(Value&&) noexcept = default;
-  Value(const Value& o)
-      : type(o.type), encoding(o.encoding), str(o.str), obj(o.obj ? o.obj->Clone() : nullptr) {}
+  ~Value() { Release(); }
+  Value(Value&& o) noexcept;
+  Value& operator=(Value&& o) noexcept;
+  Value(const Value& o);
   Value& operator=(const Value& o) {
     if (this != &o) *this = Value(o);
     return *this;
   }
 
+  // ---- strings (type == kString)
+  std::string_view str() const {
+    if (flags_ & kInline) return {InlineData(), len_};
+    return heap_ == nullptr ? std::string_view() : std::string_view(heap_->data(), heap_->size);
+  }
+  size_t str_size() const { return flags_ & kInline ? len_ : (heap_ ? heap_->size : 0); }
+  // Bytes reserved for the string (MEMORY USAGE): inline room or heap capacity.
+  size_t str_capacity() const {
+    if (flags_ & kInline) return inline_.cap;
+    return heap_ == nullptr ? 0 : heap_->cap;
+  }
+  bool is_inline() const { return flags_ & kInline; }
+  // Appends bytes, growing as sdsMakeRoomFor does (doubling below 1 MB, +1 MB above).
+  void Append(std::string_view s);
+  // Resizes to n bytes, zero-filling new ones, and returns the writable bytes.
+  char* Resize(size_t n);
+  // Writable bytes of the current string (size str_size()).
+  char* MutableData();
+
+  // ---- every other type
+  Object* obj() const { return flags_ & kObject ? obj_ : nullptr; }
   template <typename T>
   T& As() {
-    return static_cast<T&>(*obj);
+    return static_cast<T&>(*obj_);
   }
   template <typename T>
   const T& As() const {
-    return static_cast<const T&>(*obj);
+    return static_cast<const T&>(*obj_);
   }
 
   // A string value as SET stores it: "int" when the bytes are a canonical 64-bit integer of at
   // most 20 characters, "embstr" up to 44 bytes, "raw" beyond (tryObjectEncoding).
   static Value String(std::string_view s);
+  static Encoding StringEncoding(std::string_view s);
   // A string value as APPEND / SETRANGE leave it: always "raw" (sdscatlen on a raw object).
-  static Value RawString(std::string s);
+  static Value RawString(std::string_view s);
   static Value Integer(int64_t v);
   // A composite value.
   static Value Of(ObjType type, Encoding encoding, std::unique_ptr<Object> obj) {
     Value v;
     v.type = type;
     v.encoding = encoding;
-    v.obj = std::move(obj);
+    v.obj_ = obj.release();
+    v.flags_ = kObject;
     return v;
   }
+
+  // For Db only: makes this Value (the last member of an Entry) an inline string of `size`
+  // bytes whose room of `cap` bytes starts `offset` bytes after the Value. Returns the bytes.
+  char* InitInline(uint32_t offset, uint32_t cap, std::string_view s, Encoding enc);
+  // Stores the string `s` in this Value's inline room if it fits (an entry's value being
+  // overwritten: INCR, SET). Returns false, changing nothing, when it does not fit or the value
+  // is not inline.
+  bool AssignInline(std::string_view s, Encoding enc);
+
+ private:
+  struct HeapString {  // followed by `cap` bytes
+    size_t size;
+    size_t cap;
+    char* data() { return reinterpret_cast<char*>(this + 1); }
+  };
+  struct InlineRoom {
+    uint32_t cap;     // bytes of room
+    uint32_t offset;  // from the end of this Value to the first byte
+  };
+  static constexpr uint8_t kInline = 1;
+  static constexpr uint8_t kObject = 2;
+
+  const char* InlineData() const {
+    return reinterpret_cast<const char*>(this + 1) + inline_.offset;
+  }
+  char* InlineData() { return reinterpret_cast<char*>(this + 1) + inline_.offset; }
+  static HeapString* NewHeap(size_t cap);
+  // Makes the string heap-allocated with room for at least `need` bytes, keeping its content.
+  void ToHeap(size_t need);
+  void Release() noexcept;
+  void TakeFrom(Value& o) noexcept;
+
+  union {
+    HeapString* heap_ = nullptr;
+    Object* obj_;
+    InlineRoom inline_;
+  };
+  uint32_t len_ = 0;  // inline strings only
+
+ public:
+  ObjType type = ObjType::kString;
+  Encoding encoding = Encoding::kRaw;
+
+ private:
+  uint8_t flags_ = 0;
 };
+static_assert(sizeof(Value) == 16);
 
 std::string_view TypeName(ObjType t);
 std::string_view EncodingName(Encoding e);

@@ -34,9 +34,9 @@ st::DigestBytes ValueDigest(const st::Value& v) {
   const uint32_t type = static_cast<uint32_t>(v.type);
   st::MixDigest(d, &type, sizeof type);
   if (v.type == st::ObjType::kString) {
-    st::MixDigest(d, v.str);
+    st::MixDigest(d, v.str());
   } else {
-    v.obj->Digest(d);
+    v.obj()->Digest(d);
   }
   return d;
 }

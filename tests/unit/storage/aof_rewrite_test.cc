@@ -105,7 +105,7 @@ std::string Canon(Keyspace& ks) {
       const Value& v = e->value;
       switch (v.type) {
         case ObjType::kString:
-          parts.push_back(v.str);
+          parts.push_back(std::string(v.str()));
           break;
         case ObjType::kList:
           for (const auto& s : v.As<ListObject>().items()) parts.push_back(s);

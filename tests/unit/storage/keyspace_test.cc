@@ -22,7 +22,7 @@ TEST_CASE("keyspace: set, get, delete") {
   Db& db = ks.db(0);
   db.Set("a", Value::String("1"));
   REQUIRE(ks.Lookup(db, "a", clock.now) != nullptr);
-  CHECK(ks.Lookup(db, "a", clock.now)->value.str == "1");
+  CHECK(ks.Lookup(db, "a", clock.now)->value.str() == "1");
   CHECK(ks.Lookup(ks.db(1), "a", clock.now) == nullptr);
   CHECK(db.Delete("a"));
   CHECK_FALSE(db.Delete("a"));
@@ -155,4 +155,86 @@ TEST_CASE("sha1: FIPS 180 test vectors") {
   std::string a(1000, 'a');
   for (int i = 0; i < 1000; ++i) million.Update(a.data(), a.size());
   CHECK(hex(million.Final()) == "34aa973cd4c4daa4f61eeb2bdbad27316534016f");
+}
+
+TEST_CASE("keyspace: a string lives in its entry, and moves out when it outgrows its room") {
+  FakeClock clock;
+  Keyspace ks(1, [&] { return clock.now; });
+  Db& db = ks.db(0);
+  const std::string hundred(100, 'v');
+  Entry* e = db.Set("key:1", Value::String(hundred));
+  CHECK(sizeof(Entry) == 48);
+  CHECK(e->value.is_inline());
+  CHECK(e->value.str() == hundred);
+  CHECK(e->key() == "key:1");
+  CHECK(e->value.encoding == tandem::storage::Encoding::kRaw);
+  // The inline bytes sit right after the key, in the same allocation.
+  CHECK(e->value.str().data() == e->key().data() + e->key().size());
+
+  // An overwrite that fits stays inline and keeps the entry; the encoding follows the bytes.
+  Entry* same = db.SetString("key:1", "12345", tandem::storage::Encoding::kInt);
+  CHECK(same == e);
+  CHECK(e->value.is_inline());
+  CHECK(e->value.str() == "12345");
+  CHECK(e->value.encoding == tandem::storage::Encoding::kInt);
+
+  // APPEND past the room moves the bytes to the heap; the key is untouched.
+  e->value.Append(std::string(300, 'a'));
+  CHECK_FALSE(e->value.is_inline());
+  CHECK(e->value.str_size() == 305);
+  CHECK(e->value.str().substr(0, 5) == "12345");
+  CHECK(e->key() == "key:1");
+  CHECK(e->value.str_capacity() >= 305);
+
+  // Resize zero-fills (SETRANGE / SETBIT past the end).
+  char* p = e->value.Resize(310);
+  CHECK(p[305] == '\0');
+  CHECK(p[309] == '\0');
+  CHECK(e->value.str_size() == 310);
+
+  // Moving a value out of an entry copies its bytes: the entry can then be freed.
+  Entry* f = db.Set("k2", Value::String("short"));
+  REQUIRE(f->value.is_inline());
+  Value out = std::move(f->value);
+  CHECK(db.Delete("k2"));
+  CHECK(out.str() == "short");
+  CHECK_FALSE(out.is_inline());
+
+  // A composite value replaces an inline string, and a string replaces it back.
+  Entry* g = db.Set("k3", Value::String("abc"));
+  g->value =
+      Value::Of(tandem::storage::ObjType::kList, tandem::storage::Encoding::kQuicklist, nullptr);
+  CHECK(g->value.type == tandem::storage::ObjType::kList);
+  g->value = Value::String("back");
+  CHECK(g->value.str() == "back");
+
+  // Copies of entries (COPY, MOVE) are independent.
+  Entry* h = db.Set("k4", Value::String(hundred));
+  Value copy = h->value;
+  h->value.MutableData()[0] = 'X';
+  CHECK(copy.str() == hundred);
+  CHECK(h->value.str()[0] == 'X');
+
+  // Strings above the inline limit keep their own allocation.
+  Entry* big =
+      db.Set("big", Value::String(std::string(tandem::storage::kInlineStringLimit + 1, 'b')));
+  CHECK_FALSE(big->value.is_inline());
+  CHECK(big->value.str_size() == tandem::storage::kInlineStringLimit + 1);
+}
+
+TEST_CASE("keyspace: Entry::access is the LRU second, or under LFU the minute and counter") {
+  FakeClock clock;
+  Keyspace ks(1, [&] { return clock.now; });
+  Db& db = ks.db(0);
+  Entry* e = db.Set("a", Value::String("1"));
+  CHECK(e->lru_seconds() > 1'600'000'000u);
+  ks.set_lfu(true);
+  Entry* l = db.Set("b", Value::String("1"));
+  CHECK(l->lfu_counter() == tandem::storage::kLfuInitVal);
+  l->set_lfu(1234, 77);
+  CHECK(l->lfu_minutes() == 1234);
+  CHECK(l->lfu_counter() == 77);
+  // An overwrite under LFU keeps the counter (dbOverwrite).
+  db.Set("b", Value::String("2"));
+  CHECK(l->lfu_counter() == 77);
 }

@@ -76,7 +76,7 @@ std::string CanonValue(const Value& v) {
   std::vector<std::string> parts;
   switch (v.type) {
     case ObjType::kString:
-      return Hex(v.str);
+      return Hex(v.str());
     case ObjType::kList:
       for (const auto& s : v.As<ListObject>().items()) parts.push_back(Hex(s));
       return Join(parts, false);
@@ -127,9 +127,9 @@ std::string DatasetDigest(Keyspace& ks) {
       const uint32_t t = RedisTypeCode(static_cast<uint8_t>(e->value.type));
       MixDigest(d, &t, sizeof t);
       if (e->value.type == ObjType::kString) {
-        MixDigest(d, e->value.str);
+        MixDigest(d, e->value.str());
       } else {
-        e->value.obj->Digest(d);
+        e->value.obj()->Digest(d);
       }
       if (e->expire_ms >= 0) MixDigest(d, "!!expire!!");
       for (size_t k = 0; k < d.size(); ++k) all[k] ^= d[k];
@@ -466,7 +466,7 @@ TEST_CASE("rdb: RESTORE of stock Redis DUMP payloads, and DUMP reproduces Redis'
 TEST_CASE("rdb: RESTORE rejects a wrong version, a wrong checksum and bad data") {
   const std::string good = DumpPayload(Value::String("hello"));
   REQUIRE(RestorePayload(good, {}).has_value());
-  CHECK(RestorePayload(good, {})->str == "hello");
+  CHECK(RestorePayload(good, {})->str() == "hello");
   std::string bad_crc = good;
   bad_crc.back() ^= 1;
   CHECK(RestorePayload(bad_crc, {}).error() == "DUMP payload version or checksum are wrong");
@@ -658,9 +658,9 @@ TEST_CASE("rdb: loading replaces existing keys and keeps the others") {
   target.db(0).SetExpire(target.db(0).Set("k", Value::String("old")), kNow + 100);
   target.db(0).Set("other", Value::String("kept"));
   REQUIRE(Load(file, target, LoadOptions{}).has_value());
-  CHECK(target.db(0).FindRaw("k")->value.str == "new");
+  CHECK(target.db(0).FindRaw("k")->value.str() == "new");
   CHECK(target.db(0).FindRaw("k")->expire_ms == -1);
-  CHECK(target.db(0).FindRaw("other")->value.str == "kept");
+  CHECK(target.db(0).FindRaw("other")->value.str() == "kept");
 }
 
 TEST_CASE("rdb: a truncated file reports the offset") {
