@@ -77,19 +77,15 @@ bool HashObject::Set(std::string_view field, std::string_view value, const HashL
     if (FindPacked(field, at, value_at, end)) {
       std::string packed;
       AppendString(packed, value);
-      lp_.replace(value_at, end - value_at, packed);
+      lp_.Replace(value_at, end - value_at, packed);
       return false;
     }
     // One exact allocation per insert, as a listpack reallocs: no doubling slack.
-    const size_t need = lp_.size() + field.size() + value.size() + 2 * sizeof(size_t);
-    if (lp_.capacity() < need) {
-      std::string grown;
-      grown.reserve(need);
-      grown.append(lp_);
-      lp_.swap(grown);
-    }
-    AppendString(lp_, field);
-    AppendString(lp_, value);
+    std::string entry;
+    entry.reserve(field.size() + value.size() + 2 * sizeof(size_t));
+    AppendString(entry, field);
+    AppendString(entry, value);
+    lp_.Append(entry);
     ++lp_count_;
     if (lp_count_ > limits.max_listpack_entries) ConvertToHashtable();
     return true;
@@ -106,7 +102,7 @@ bool HashObject::Delete(std::string_view field) {
   if (listpack_) {
     size_t at = 0, value_at = 0, end = 0;
     if (!FindPacked(field, at, value_at, end)) return false;
-    lp_.erase(at, end - at);
+    lp_.Erase(at, end - at);
     --lp_count_;
     return true;
   }
@@ -122,7 +118,7 @@ void HashObject::ConvertToHashtable() {
   dict_ = std::make_unique<NodeDict>();
   ForEach([&](std::string_view f, std::string_view v) { InsertNode(f, v); });
   listpack_ = false;
-  std::string().swap(lp_);
+  lp_.Clear();
   lp_count_ = 0;
 }
 
@@ -146,7 +142,7 @@ std::unique_ptr<Object> HashObject::Clone() const {
 
 size_t HashObject::MemoryUsage() const {
   size_t n = sizeof(HashObject);
-  if (listpack_) return n + lp_.capacity();
+  if (listpack_) return n + lp_.allocated();
   n += sizeof(NodeDict) + dict_->MemoryOverhead();
   ForEach([&](std::string_view f, std::string_view v) { n += sizeof(Node) + f.size() + v.size(); });
   return n;

@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "storage/dict.h"
+#include "storage/packed.h"
 #include "storage/value.h"
 
 namespace tandem::storage {
@@ -121,7 +122,7 @@ class HashObject : public Object {
 
   // listpack: 2 * lp_count_ strings, field then value. A hash never needs the dict until it
   // converts, so the dict is allocated only then.
-  std::string lp_;
+  packed::Buffer lp_;
   uint32_t lp_count_ = 0;
   bool listpack_ = true;
   // hashtable. mutable: ForEach on a const object walks buckets without changing them.

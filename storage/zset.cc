@@ -282,17 +282,7 @@ void PackedZList::InsertAt(size_t i, std::string_view member, double score) {
   packed::AppendLength(entry, member.size());
   entry.append(member);
   entry.append(reinterpret_cast<const char*>(&score), sizeof score);
-  const size_t at = OffsetOf(i);
-  if (buf_.capacity() < buf_.size() + entry.size()) {
-    std::string grown;
-    grown.reserve(buf_.size() + entry.size());
-    grown.append(buf_, 0, at);
-    grown.append(entry);
-    grown.append(buf_, at, std::string::npos);
-    buf_.swap(grown);
-  } else {
-    buf_.insert(at, entry);
-  }
+  buf_.Replace(OffsetOf(i), 0, entry);
   ++count_;
 }
 
@@ -301,7 +291,7 @@ void PackedZList::EraseRange(size_t first, size_t end) {
   const size_t from = OffsetOf(first);
   size_t to = from;
   for (size_t k = first; k < end; ++k) Next(buf_, to);
-  buf_.erase(from, to - from);
+  buf_.Erase(from, to - from);
   count_ -= static_cast<uint32_t>(end - first);
 }
 

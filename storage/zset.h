@@ -29,6 +29,7 @@
 #include <vector>
 
 #include "storage/dict.h"
+#include "storage/packed.h"
 #include "storage/value.h"
 
 namespace tandem::storage {
@@ -185,14 +186,14 @@ class PackedZList {
   void InsertAt(size_t i, std::string_view member, double score);
   void EraseRange(size_t first, size_t end);  // elements [first, end)
   void Clear() {
-    std::string().swap(buf_);
+    buf_.Clear();
     count_ = 0;
   }
   std::string_view bytes() const { return buf_; }
-  size_t capacity() const { return buf_.capacity(); }
+  size_t capacity() const { return buf_.allocated(); }
 
  private:
-  std::string buf_;
+  packed::Buffer buf_;
   uint32_t count_ = 0;
 };
 

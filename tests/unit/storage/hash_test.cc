@@ -2,6 +2,8 @@
 
 #include <doctest/doctest.h>
 
+#include <algorithm>
+#include <random>
 #include <string>
 #include <vector>
 
@@ -139,3 +141,27 @@ TEST_CASE("hash: random picks existing pairs in both encodings") {
 
 }  // namespace
 }  // namespace tandem::storage
+
+#include "storage/packed.h"
+
+TEST_CASE("packed::Buffer: splices like std::string, with exact allocations") {
+  tandem::storage::packed::Buffer b;
+  std::string model;
+  CHECK(b.size() == 0);
+  CHECK(b.allocated() == 0);
+  std::mt19937_64 rng(7);
+  for (int i = 0; i < 2000; ++i) {
+    size_t pos = model.empty() ? 0 : rng() % (model.size() + 1);
+    size_t n = pos == model.size() ? 0 : rng() % std::min<size_t>(8, model.size() - pos + 1);
+    std::string s(rng() % 9, static_cast<char>('a' + i % 26));
+    b.Replace(pos, n, s);
+    model.replace(pos, n, s);
+    REQUIRE(b.view() == model);
+  }
+  tandem::storage::packed::Buffer copy = b;
+  b.Append("tail");
+  CHECK(copy.view() == model);
+  CHECK(b.view() == model + "tail");
+  b.Clear();
+  CHECK(b.view().empty());
+}
