@@ -42,7 +42,7 @@ storage::HashLimits Limits(CommandContext& ctx) {
 HashObject& Hash(Entry* e) { return e->value.As<HashObject>(); }
 
 // The OBJECT ENCODING of the key follows the object's after a write.
-void SyncEncoding(Entry* e) { e->value.encoding = Hash(e).encoding(); }
+void SyncHashEncoding(Entry* e) { e->value.encoding = Hash(e).encoding(); }
 
 // Read lookup (lookupKeyRead + checkType): the hash entry, or nullptr with `wrong` telling whether
 // a WRONGTYPE error was already sent.
@@ -82,7 +82,7 @@ void HsetGeneric(CommandContext& ctx, bool hmset) {
   for (size_t i = 2; i < ctx.args.size(); i += 2) {
     if (h.Set(ctx.args[i], ctx.args[i + 1], limits)) ++created;
   }
-  SyncEncoding(e);
+  SyncHashEncoding(e);
   ctx.Notify(kNotifyHash, "hset", ctx.args[1]);
   ctx.Dirty((ctx.args.size() - 2) / 2);
   if (hmset) {
@@ -102,7 +102,7 @@ void CmdHsetnx(CommandContext& ctx) {
   storage::HashLimits limits = Limits(ctx);
   h.TryConversion(ctx.args.subspan(2, 2), limits);
   h.Set(ctx.args[2], ctx.args[3], limits);
-  SyncEncoding(e);
+  SyncHashEncoding(e);
   ctx.Notify(kNotifyHash, "hset", ctx.args[1]);
   ctx.Dirty();
   ctx.reply().Integer(1);
@@ -149,7 +149,7 @@ void CmdHincrby(CommandContext& ctx) {
   }
   value += incr;
   h.Set(ctx.args[2], std::to_string(value), Limits(ctx));
-  SyncEncoding(e);
+  SyncHashEncoding(e);
   ctx.reply().Integer(value);
   ctx.Notify(kNotifyHash, "hincrby", ctx.args[1]);
   ctx.Dirty();
@@ -170,7 +170,7 @@ void CmdHincrbyfloat(CommandContext& ctx) {
   if (std::isnan(value) || std::isinf(value)) return ctx.Error(err::kIncrFloatNaN);
   std::string text = FormatLongDoubleHuman(value);
   h.Set(ctx.args[2], text, Limits(ctx));
-  SyncEncoding(e);
+  SyncHashEncoding(e);
   ctx.reply().Bulk(text);
   ctx.Notify(kNotifyHash, "hincrbyfloat", ctx.args[1]);
   ctx.PropagateAs({"HSET", std::string(ctx.args[1]), std::string(ctx.args[2]), text});

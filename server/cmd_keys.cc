@@ -279,27 +279,27 @@ void CmdCopy(CommandContext& ctx) {
   ctx.reply().Integer(1);
 }
 
-enum ExpireFlags : unsigned { kNx = 1, kXx = 2, kGt = 4, kLt = 8 };
+enum ExpireFlags : unsigned { kExpireNx = 1, kExpireXx = 2, kExpireGt = 4, kExpireLt = 8 };
 
 void ExpireGeneric(CommandContext& ctx, int64_t basetime, bool seconds) {
   unsigned flags = 0;
   for (size_t j = 3; j < ctx.args.size(); ++j) {
     std::string_view o = ctx.args[j];
     if (EqualsIgnoreCase(o, "nx"))
-      flags |= kNx;
+      flags |= kExpireNx;
     else if (EqualsIgnoreCase(o, "xx"))
-      flags |= kXx;
+      flags |= kExpireXx;
     else if (EqualsIgnoreCase(o, "gt"))
-      flags |= kGt;
+      flags |= kExpireGt;
     else if (EqualsIgnoreCase(o, "lt"))
-      flags |= kLt;
+      flags |= kExpireLt;
     else
       return ctx.Error(fmt::format("ERR Unsupported option {}", o));
   }
-  if ((flags & kNx) && (flags & (kXx | kGt | kLt))) {
+  if ((flags & kExpireNx) && (flags & (kExpireXx | kExpireGt | kExpireLt))) {
     return ctx.Error("ERR NX and XX, GT or LT options at the same time are not compatible");
   }
-  if ((flags & kGt) && (flags & kLt)) {
+  if ((flags & kExpireGt) && (flags & kExpireLt)) {
     return ctx.Error("ERR GT and LT options at the same time are not compatible");
   }
   int64_t when = 0;
@@ -316,10 +316,10 @@ void ExpireGeneric(CommandContext& ctx, int64_t basetime, bool seconds) {
   Entry* e = ctx.LookupWrite(ctx.args[1]);
   if (e == nullptr) return ctx.reply().Integer(0);
   int64_t current = e->expire_ms;
-  if ((flags & kNx) && current != -1) return ctx.reply().Integer(0);
-  if ((flags & kXx) && current == -1) return ctx.reply().Integer(0);
-  if ((flags & kGt) && (when <= current || current == -1)) return ctx.reply().Integer(0);
-  if ((flags & kLt) && current != -1 && when >= current) return ctx.reply().Integer(0);
+  if ((flags & kExpireNx) && current != -1) return ctx.reply().Integer(0);
+  if ((flags & kExpireXx) && current == -1) return ctx.reply().Integer(0);
+  if ((flags & kExpireGt) && (when <= current || current == -1)) return ctx.reply().Integer(0);
+  if ((flags & kExpireLt) && current != -1 && when >= current) return ctx.reply().Integer(0);
   if (ctx.AlreadyExpired(when)) {
     ctx.db().Delete(ctx.args[1]);
     ctx.Notify(kNotifyGeneric, "del", ctx.args[1]);

@@ -33,7 +33,7 @@ size_t MaxIntset(CommandContext& ctx) {
 }
 
 SetObject& Set(Entry* e) { return e->value.As<SetObject>(); }
-void SyncEncoding(Entry* e) { e->value.encoding = Set(e).encoding(); }
+void SyncSetEncoding(Entry* e) { e->value.encoding = Set(e).encoding(); }
 
 // Lookup + checkType: the set entry or nullptr; `wrong` says a WRONGTYPE error was sent.
 Entry* LookupSet(CommandContext& ctx, std::string_view key, bool write, bool& wrong) {
@@ -87,7 +87,7 @@ void CmdSadd(CommandContext& ctx) {
   for (size_t i = 2; i < ctx.args.size(); ++i) {
     if (s.Add(ctx.args[i], max_intset)) ++added;
   }
-  SyncEncoding(e);
+  SyncSetEncoding(e);
   if (added > 0) ctx.Notify(kNotifySet, "sadd", ctx.args[1]);
   ctx.Dirty(static_cast<uint64_t>(added));
   ctx.reply().Integer(added);
@@ -166,7 +166,7 @@ void CmdSmove(CommandContext& ctx) {
     ctx.Dirty();
     ctx.Notify(kNotifySet, "sadd", dst_key);
   }
-  SyncEncoding(dst);
+  SyncSetEncoding(dst);
   ctx.reply().Integer(1);
 }
 
@@ -285,7 +285,7 @@ void SpopWithCount(CommandContext& ctx) {
     // dbOverwrite: the entry (and its TTL) stays, only the value changes.
     e->value = SetObject::Wrap(std::move(kept));
   }
-  SyncEncoding(e);
+  SyncSetEncoding(e);
 }
 
 void CmdSpop(CommandContext& ctx) {

@@ -13,7 +13,7 @@
 //  - WITHSCORES replies are flat [member, score, ...] in RESP2 and [[member, score], ...] in
 //    RESP3 (ZPOPMIN / ZPOPMAX without COUNT stay flat in both); scores are doubles ("%.17g").
 //  - the keyspace Value carries OBJECT ENCODING separately from the object, so every change
-//    copies the zset's encoding back (SyncEncoding).
+//    copies the zset's encoding back (SyncZSetEncoding).
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -67,7 +67,7 @@ constexpr std::string_view kMustBePositive = "ERR value is out of range, must be
 
 ZSetObject& ZSet(Entry* e) { return e->value.As<ZSetObject>(); }
 
-void SyncEncoding(Entry* e) { e->value.encoding = ZSet(e).encoding(); }
+void SyncZSetEncoding(Entry* e) { e->value.encoding = ZSet(e).encoding(); }
 
 ZSetLimits Limits(CommandContext& ctx) {
   const ServerConfig& c = ctx.server.config();
@@ -153,7 +153,7 @@ bool ParseLexRange(std::string_view min, std::string_view max, LexRange& r) {
 // Deletes `key` if its zset became empty; emits the generic "del" event. Returns true if it did.
 bool DeleteIfEmpty(CommandContext& ctx, Entry* e, std::string_view key) {
   if (!ZSet(e).empty()) {
-    SyncEncoding(e);
+    SyncZSetEncoding(e);
     return false;
   }
   std::string k(key);
@@ -324,7 +324,7 @@ void ZaddGeneric(CommandContext& ctx, unsigned flags) {
       if (!(out & kOutNop)) ++processed;
       score = newscore;
     }
-    SyncEncoding(e);
+    SyncZSetEncoding(e);
   }
   if (nan_error) {
     ctx.Error(kNaNScore);

@@ -2,10 +2,16 @@
 // aux fields, or the first bad offset and what is wrong. Exit status 0 when valid.
 #include <fmt/format.h>
 
+#include <string_view>
+
 #include "storage/keyspace.h"
 #include "storage/rdb.h"
 
 int main(int argc, char** argv) {
+  if (argc == 2 && (std::string_view(argv[1]) == "--help" || std::string_view(argv[1]) == "-h")) {
+    fmt::print("Usage: {} <dump.rdb>\n", argv[0]);
+    return 0;
+  }
   if (argc != 2) {
     fmt::print("Usage: {} <dump.rdb>\n", argv[0]);
     return 1;

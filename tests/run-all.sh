@@ -51,13 +51,17 @@ all_passed=0
 all_failed=0
 
 # -g1 (line tables: backtraces and sanitizer reports keep file:line) compiles about a fifth
-# faster than full -g, which CI's time budget needs.
-run_build build-test -DCMAKE_BUILD_TYPE=RelWithDebInfo -DTANDEM_BENCH=ON \
+# faster than full -g, which CI's time budget needs. Unity builds (8 sources per translation
+# unit) parse the shared headers once per batch: a clean build of the tree took 103 s instead
+# of 170 s on the 2-core CI machine. Developers' own build dirs stay non-unity, so a missing
+# include still shows up there.
+unity=(-DCMAKE_UNITY_BUILD=ON -DCMAKE_UNITY_BUILD_BATCH_SIZE=8)
+run_build build-test -DCMAKE_BUILD_TYPE=RelWithDebInfo -DTANDEM_BENCH=ON "${unity[@]}" \
   -DCMAKE_CXX_FLAGS_RELWITHDEBINFO="-O2 -g1 -DNDEBUG" || status=1
 if [ "${TANDEM_SKIP_ASAN:-0}" != 1 ]; then
   ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
     run_build build-asan -DCMAKE_BUILD_TYPE=Debug -DTANDEM_SANITIZE=ON -DTANDEM_BENCH=OFF \
-    -DCMAKE_CXX_FLAGS_DEBUG="-g1" || status=1
+    "${unity[@]}" -DCMAKE_CXX_FLAGS_DEBUG="-g1" || status=1
 fi
 
 # Fuzz stage: every libFuzzer target of tests/fuzz (<name>_fuzz, seeds in corpus/<name>/) runs for

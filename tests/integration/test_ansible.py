@@ -3,20 +3,26 @@
 Ansible: site.yml with inventory/local.ini (console/app1/app2 on 127.0.0.11-13, local
 connection, test mode: each host's files under its own root in tmp, binaries from the build
 tree, daemonized processes instead of systemd) on ports picked free (never 6389/26389 or the
-stock 6379/26379). First run deploys; the second must report changed=0; then a failover is
-forced (SENTINEL FAILOVER) and a third run must change nothing: no re-mastering of the old
-master, no rewritten Sentinel state, no restart. Then a static server setting (databases) and
-a live Sentinel setting (down-after) change: every server restarts, replicas first, the master
-only after SENTINEL FAILOVER moved its role away; the Sentinels take SENTINEL SET and keep
-running; a last run changes nothing. `ansible-lint` must pass on deploy/ansible.
+stock 6379/26379), with a server password and a Sentinel password. First run deploys
+(requirepass and masterauth on every server, the Sentinels authenticated to servers and to each
+other); the second must report changed=0; then a failover is forced (SENTINEL FAILOVER) and a
+third run must change nothing: no re-mastering of the old master, no rewritten Sentinel state,
+no restart. Then a static server setting (databases) and a live Sentinel setting (down-after)
+change: every server restarts, replicas first, the master only after SENTINEL FAILOVER moved
+its role away; the Sentinels take SENTINEL SET and keep running. A last run changes only a
+dynamic server setting (maxmemory-policy): CONFIG SET + CONFIG REWRITE, no restart, nothing else
+changed. The port guard refuses tandem_port=6379 before touching anything. `ansible-lint` must
+pass on deploy/ansible.
 
 Binaries: TANDEM_SERVER, TANDEM_SENTINEL, TANDEM_DEPLOY (skip if unset, fail if unset under CI).
 The whole-cluster test takes ~3-4 min on a loaded 2-core machine, so it runs in the normal build
 only: it is skipped when ASAN_OPTIONS is set (tests/run-all.sh's sanitizer pass), since the role
 exercises no server code that the other suites don't. TANDEM_ANSIBLE_TEST=1 forces it.
 
-.deb: `cpack -G DEB` in the ctest build directory, `dpkg -i`, checks, `dpkg -r`. Root only,
-skipped where dpkg is missing or a tandem package is already installed (never removed then).
+.deb: `cpack -G DEB` in the ctest build directory, `apt-get install ./tandem_*.deb` (the
+dependencies come from Debian's archive, already installed by deploy/install-deps.sh), the five
+binaries run, `dpkg -r`. Root only, skipped where dpkg is missing or a tandem package is already
+installed (never removed then).
 """
 
 from __future__ import annotations
@@ -45,6 +51,8 @@ HOSTS = ["console", "app1", "app2"]
 ADDRS = {"console": "127.0.0.11", "app1": "127.0.0.12", "app2": "127.0.0.13"}
 CLUSTER = "redis-dev-cluster"
 AVOID = {6379, 26379, 6389, 26389}
+PASSWORD = "s3cret-pw"  # the servers' requirepass and masterauth
+SENTINEL_PASSWORD = "sent-pw"  # the Sentinels' requirepass and sentinel-pass
 
 
 def _require(env: str, what: str) -> str:
@@ -124,6 +132,8 @@ class Deployment:
             "tandem_sentinel_binary": sentinel,
             "tandem_deploy_binary": deploy,
             "tandem_wait_timeout": 60,
+            "tandem_password": PASSWORD,
+            "tandem_sentinel_password": SENTINEL_PASSWORD,
         }
         (tmp / "vars.json").write_text(json.dumps(self.vars))
         self.env = dict(os.environ,
@@ -137,8 +147,9 @@ class Deployment:
                         ANSIBLE_CALLBACKS_ENABLED="ansible.posix.profile_tasks")
         self.runs = 0
 
-    def playbook(self) -> Dict[str, Dict[str, int]]:
-        """Run site.yml; return the PLAY RECAP per host. Fails the test on a failed run."""
+    def playbook(self, expect_failure: bool = False):
+        """Run site.yml; return the PLAY RECAP per host. Fails the test on a failed run (with
+        expect_failure, on a successful one, and returns the CompletedProcess)."""
         self.runs += 1
         log = self.tmp / f"run{self.runs}.log"
         t0 = time.monotonic()
@@ -147,6 +158,9 @@ class Deployment:
                 timeout=400, cwd=str(ANSIBLE_DIR), env=self.env)
         log.write_text(r.stdout + r.stderr)
         print(f"ansible-playbook run {self.runs}: {time.monotonic() - t0:.1f}s")
+        if expect_failure:
+            assert r.returncode != 0, f"run {self.runs} succeeded (log {log})"
+            return r
         recap = {}
         for line in r.stdout.splitlines():
             m = re.match(r"^(\S+)\s+:\s+(ok=.*)$", line)
@@ -255,8 +269,22 @@ def monitor_line(path: Path) -> str:
     return ""
 
 
+def connect(addr: str, port: int, password: str) -> th.RawConn:
+    c = th.RawConn(addr, port)
+    assert c.command("AUTH", password) == b"OK"
+    return c
+
+
+def server(addr: str, port: int) -> th.RawConn:
+    return connect(addr, port, PASSWORD)
+
+
+def sentinel(addr: str, port: int) -> th.RawConn:
+    return connect(addr, port, SENTINEL_PASSWORD)
+
+
 def role(addr: str, port: int) -> list:
-    with th.RawConn(addr, port) as c:
+    with server(addr, port) as c:
         return c.command("ROLE")
 
 
@@ -290,6 +318,35 @@ def test_role_deploys_is_idempotent_and_follows_a_failover(deployment):
         assert monitor_line(d.sentinel_conf(h)) == f"127.0.0.11 {port}"
     pids = d.pids()
     assert len(pids) == 6, pids
+    # The password: required everywhere, masterauth on every server (any may become a replica),
+    # and the Sentinels authenticated to the servers and to each other (no down flags, every
+    # replica and Sentinel found).
+    for h in HOSTS:
+        with th.RawConn(ADDRS[h], port) as c:
+            assert c.command("PING") == th.RespError(
+                b"NOAUTH Authentication required."), h
+        with server(ADDRS[h], port) as c:
+            assert c.command("CONFIG", "GET", "requirepass") == [b"requirepass", PASSWORD.encode()]
+            assert c.command("CONFIG", "GET", "masterauth") == [b"masterauth", PASSWORD.encode()]
+        with th.RawConn(ADDRS[h], d.sport) as c:
+            assert c.command("PING") == th.RespError(b"NOAUTH Authentication required."), h
+
+    def sentinels_authenticated():
+        for h in HOSTS:
+            with sentinel(ADDRS[h], d.sport) as c:
+                m = c.command("SENTINEL", "MASTER", CLUSTER)
+                f = dict(zip(m[::2], m[1::2]))
+                if (f[b"flags"] != b"master" or f[b"num-slaves"] != b"2"
+                        or f[b"num-other-sentinels"] != b"2"):
+                    return False
+                for r in c.command("SENTINEL", "REPLICAS", CLUSTER):
+                    rf = dict(zip(r[::2], r[1::2]))
+                    if rf[b"flags"] != b"slave" or rf[b"master-link-status"] != b"ok":
+                        return False
+        return True
+    th.wait_for(sentinels_authenticated, timeout=20, interval=0.5,
+                message="every Sentinel to see the master, two replicas and two Sentinels, "
+                        "none down")
 
     # 2. A second run changes nothing and restarts nothing.
     recap = d.playbook()
@@ -297,7 +354,7 @@ def test_role_deploys_is_idempotent_and_follows_a_failover(deployment):
     assert d.pids() == pids
 
     # 3. Fail over; the role must follow the Sentinels, not the topology's master.
-    with th.RawConn("127.0.0.11", d.sport) as c:
+    with sentinel("127.0.0.11", d.sport) as c:
         assert c.command("SENTINEL", "FAILOVER", CLUSTER) == b"OK"
     new = th.wait_for(lambda: (m := d.master()) and m != f"127.0.0.11 {port}" and m,
                       timeout=60, interval=0.5, message="the Sentinels to name a new master")
@@ -366,19 +423,54 @@ def test_role_deploys_is_idempotent_and_follows_a_failover(deployment):
                 message="every other server to replicate the new master")
     assert role(newer_addr, port)[0] == b"master"
     for h in HOSTS:
-        with th.RawConn(ADDRS[h], port) as c:
+        with server(ADDRS[h], port) as c:
             assert c.command("CONFIG", "GET", "databases") == [b"databases", b"32"], h
-        with th.RawConn(ADDRS[h], d.sport) as c:
+        with sentinel(ADDRS[h], d.sport) as c:
             m = c.command("SENTINEL", "MASTER", CLUSTER)
             fields = dict(zip(m[::2], m[1::2]))
             assert fields[b"down-after-milliseconds"] == b"5001", h
             assert fields[b"ip"].decode() == newer_addr, h
         assert directives(d.conf(h), "databases") == ["32"], h
 
-    # 5. And a run after that changes nothing.
+    # 5. A dynamic server setting changes: CONFIG SET + CONFIG REWRITE on every server, no
+    #    restart, and nothing else changes (the run after a restart-and-failover run is stable).
+    with server(ADDRS["console"], port) as c:
+        assert c.command("CONFIG", "GET", "maxmemory-policy") == [b"maxmemory-policy",
+                                                                  b"noeviction"]
+    d.set_vars(tandem_server_settings={"databases": 32, "maxmemory-policy": "allkeys-lru"})
     recap = d.playbook()
-    assert all(recap[h]["changed"] == 0 for h in HOSTS), (recap, d.changed_tasks())
-    assert d.pids() == after
+    assert all(recap[h]["changed"] > 0 and recap[h]["failed"] == 0 for h in HOSTS), recap
+    assert d.pids() == after  # nothing restarted
+    assert sorted(d.task_order()) == sorted(
+        [(task, h) for h in HOSTS for task in ("Topology file (from the role's variables)",
+                                               "Apply changed settings live, or find that a "
+                                               "restart is needed")]), d.task_order()
+    for h in HOSTS:
+        with server(ADDRS[h], port) as c:
+            assert c.command("CONFIG", "GET", "maxmemory-policy") == [b"maxmemory-policy",
+                                                                      b"allkeys-lru"], h
+        assert directives(d.conf(h), "maxmemory-policy") == ["allkeys-lru"], h  # REWRITE
+        assert directives(d.conf(h), "databases") == ["32"], h
+    assert d.master() == newer
+
+
+def test_role_refuses_the_stock_redis_port(tmp_path):
+    _skip_under_asan()
+    _require_tool("ansible-playbook")
+    d = Deployment(tmp_path, "/nonexistent/tandem-server", "/nonexistent/tandem-sentinel",
+                   "/nonexistent/tandem-deploy")
+    d.set_vars(tandem_port=6379)
+    r = d.playbook(expect_failure=True)
+    out = r.stdout + r.stderr
+    assert "TASK [tandem : Never touch the stock Redis" in out, out[-3000:]
+    assert out.count("tandem's ports, directories and units must differ from the stock "
+                     "Redis's") == 3, out[-3000:]
+    assert "tandem_port=6379" in out, out[-3000:]
+    # Failed at the guard on every host: no other task ran, nothing was created or started.
+    assert re.findall(r"^TASK \[(.*?)\]", r.stdout, re.M) == [
+        "tandem : Never touch the stock Redis (6379/26379, /etc/redis, /var/lib/redis, "
+        "its units)"], r.stdout
+    assert not d.root.exists() and d.ours() == []
 
 
 def test_ansible_lint():
@@ -396,7 +488,14 @@ def test_ansible_lint():
 # The .deb
 # --------------------------------------------------------------------------
 
-BINARIES = ["/usr/bin/tandem-server", "/usr/bin/tandem-sentinel", "/usr/bin/tandem-deploy"]
+# Each packaged binary, the arguments that print its usage, the exit code and the usage line.
+BINARIES = {
+    "/usr/bin/tandem-server": (["--help"], 0, "Usage: ./tandem-server [/path/to/redis.conf]"),
+    "/usr/bin/tandem-sentinel": (["--help"], 0, "Usage: ./tandem-sentinel /path/to/sentinel.conf"),
+    "/usr/bin/tandem-deploy": (["--help"], 0, "usage: tandem-deploy <command> [options]"),
+    "/usr/bin/tandem-check-aof": (["--help"], 0, "Usage: /usr/bin/tandem-check-aof [--fix] <"),
+    "/usr/bin/tandem-check-rdb": (["--help"], 0, "Usage: /usr/bin/tandem-check-rdb <dump.rdb>"),
+}
 
 
 def _installed(pkg: str) -> bool:
@@ -432,17 +531,25 @@ def test_deb_installs_and_removes_cleanly(tmp_path):
     print(f"cpack: {time.monotonic() - t0:.1f}s, {debs[0].name} {debs[0].stat().st_size} bytes")
 
     contents = run(["dpkg-deb", "-c", debs[0]]).stdout
+    listed = {line.split()[-1] for line in contents.splitlines() if line.split()}
     for b in BINARIES:
-        assert "." + b in contents, contents
+        assert "." + b in listed, contents
     had_config_dir = os.path.isdir("/etc/redis-cluster")
     try:
-        r = run(["dpkg", "-i", debs[0]], timeout=120)
+        # apt-get resolves the Depends: line (dpkg -i would only complain about it).
+        r = run(["apt-get", "install", "-y", "--no-install-recommends", debs[0].resolve()],
+                timeout=180, env=dict(os.environ, DEBIAN_FRONTEND="noninteractive"))
         assert r.returncode == 0, r.stdout + r.stderr
         assert _installed("tandem")
-        for b in BINARIES:
+        for b, (args, code, usage) in BINARIES.items():
             assert os.access(b, os.X_OK), b
-            v = run([b, "--version"] if "deploy" not in b else [b, "help"])
-            assert v.returncode == 0, (b, v.stderr)
+            v = run([b] + args)
+            out = v.stdout + v.stderr
+            assert v.returncode == code, (b, v.returncode, out)
+            assert usage in out.splitlines()[0], (b, out)
+            if "check" not in b and "deploy" not in b:
+                v = run([b, "--version"])
+                assert v.returncode == 0 and "v=" in v.stdout, (b, v.stdout, v.stderr)
         assert run(["getent", "passwd", "redis"]).returncode == 0
         st = os.stat("/etc/redis-cluster")
         import pwd

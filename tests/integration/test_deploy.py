@@ -3,7 +3,10 @@
 Binaries: TANDEM_DEPLOY (tandem-deploy; skip if unset, fail if unset under CI), TANDEM_SERVER
 (tandem-server), TANDEM_SENTINEL (tandem-sentinel; stock /usr/bin/redis-sentinel when unset).
 The cluster tests use 127.0.0.11-13 on ports picked free (never 6389/26389, which other suites
-may be using at the same time), and stop only the processes `up` started, by PID.
+may be using at the same time), and stop only the processes `up` started (and the old master
+the failover test starts again), by PID. test_up_status_failover_down is the acceptance scenario
+of deploy/examples/topology.md: +sdown, +odown (#quorum), +switch-master on every Sentinel, the
+old master back as a replica (+convert-to-slave) with the data written meanwhile.
 """
 
 from __future__ import annotations
@@ -254,7 +257,15 @@ def test_render_one_host_and_unknown_host(deploy, tmp_path):
 
 def test_render_password_and_overrides(deploy, tmp_path):
     topo = tmp_path / "pw.toml"
-    topo.write_text(GOOD.replace('quorum = 2', 'quorum = 2\nport = 7000') + """
+    # Per host: app1 its own paths and a Sentinel setting, app2 its own ports (and, last in
+    # the file, a server setting).
+    per_host = (GOOD.replace('quorum = 2', 'quorum = 2\nport = 7000')
+                .replace('address = "127.0.0.12"\n', 'address = "127.0.0.12"\n\n[hosts.paths]\n'
+                         'data = "/srv/app1/data"\nlogs = "/srv/app1/log"\n\n'
+                         '[hosts.sentinel]\nloglevel = "verbose"\n')
+                .replace('address = "127.0.0.13"\n',
+                         'address = "127.0.0.13"\nport = 7003\nsentinel_port = 27003\n'))
+    topo.write_text(per_host + """
 [auth]
 password = "s3cret pass"
 sentinel_password = "sent"
@@ -275,14 +286,28 @@ save = ["3600 1", "300 100"]
         assert flat.count("save 3600 1") == 1 and "save 300 100" in flat
         prio = [x for x in flat if x.split()[0] in ("slave-priority", "replica-priority")]
         assert prio == (["slave-priority 0"] if host == "app2" else ["replica-priority 50"])
-        assert "port 7000" in flat
+        assert ("port 7003" if host == "app2" else "port 7000") in flat
+        assert [x for x in flat if x.startswith("port ")] == [
+            "port 7003" if host == "app2" else "port 7000"]
         if host != "console":
             assert "replicaof 127.0.0.11 7000" in flat
+        data, logs = (("/srv/app1/data", "/srv/app1/log") if host == "app1"
+                      else ("/var/lib/redis-cluster", "/var/log/redis-cluster"))
+        assert f"dir {data}" in flat and f"logfile {logs}/redis-cluster.log" in flat
         assert (out / host / "redis-cluster.conf").stat().st_mode & 0o777 == 0o640
         sent = (out / host / "sentinel.conf").read_text()
         assert 'sentinel auth-pass redis-dev-cluster "s3cret pass"' in sent
         assert "requirepass sent" in sent and "sentinel sentinel-pass sent" in sent
         assert (out / host / "sentinel.conf").stat().st_mode & 0o777 == 0o640
+        slines = [" ".join(x).strip() for x in directives(sent)]
+        assert "sentinel monitor redis-dev-cluster 127.0.0.11 7000 2" in slines
+        assert f"logfile {logs}/redis-sentinel.log" in slines
+        assert ("loglevel verbose" in slines) == (host == "app1")
+        assert [x for x in slines if x.startswith(("port ", "sentinel announce-port "))] == (
+            ["port 27003", "sentinel announce-port 27003"] if host == "app2" else ["port 26389"])
+        unit = (out / host / "redis-cluster.service").read_text()
+        assert (f"ReadWritePaths={data} {logs} /var/run/redis-cluster /etc/redis-cluster"
+                in unit.splitlines()), unit
 
 
 def test_units_have_required_settings(deploy, tmp_path):
@@ -303,18 +328,22 @@ def test_units_have_required_settings(deploy, tmp_path):
             "/etc/redis-cluster") in sen.splitlines()
 
 
-def test_systemd_analyze_verify_every_unit(deploy, server, tmp_path):
+@pytest.mark.parametrize("topology", [EXAMPLE, LOCAL], ids=["example", "local"])
+def test_systemd_analyze_verify_every_unit(deploy, server, tmp_path, topology):
     tool = shutil.which("systemd-analyze")
     if not tool:
-        pytest.skip("systemd-analyze is not installed on this machine")
+        msg = "systemd-analyze is not installed (package systemd, deploy/install-deps.sh)"
+        if th.in_ci():
+            pytest.fail(msg + " and CI is set", pytrace=False)
+        pytest.skip(msg)
     # verify checks that ExecStart's binary exists: point the units at real ones.
-    out = render(deploy, EXAMPLE, tmp_path / "units",
+    out = render(deploy, topology, tmp_path / "units",
                  extra=["--server-binary", server, "--sentinel-binary", sentinel_binary()])
     units = sorted(str(p) for p in out.glob("*/*.service"))
     assert len(units) == 6
-    for u in units:
-        r = run([tool, "verify", u], timeout=60)
-        assert r.returncode == 0 and r.stderr.strip() == "", f"{u}:\n{r.stdout}{r.stderr}"
+    # One call for all six units (systemd-analyze's start-up is most of its time).
+    r = run([tool, "verify"] + units, timeout=60)
+    assert r.returncode == 0 and r.stderr.strip() == "", r.stdout + r.stderr
 
 
 # --------------------------------------------------------------------------
@@ -384,6 +413,71 @@ def test_rendered_sentinel_config_starts(deploy, tmp_path, kind, host):
 # up / status / failover / down on 127.0.0.11-13
 # --------------------------------------------------------------------------
 
+class Events:
+    """Subscribers to the Sentinels' event channels (raw RESP, bounded waits)."""
+
+    CHANNELS = ("+sdown", "+odown", "+switch-master", "+convert-to-slave")
+
+    def __init__(self, sport: int):
+        self.conns: Dict[str, th.RawConn] = {}
+        self.seen: List[tuple] = []  # (sentinel address, channel, payload)
+        try:
+            for addr in ADDRS:
+                c = self.conns[addr] = th.RawConn(addr, sport, timeout=5)
+                c.send_command("SUBSCRIBE", *self.CHANNELS)
+                for ch in self.CHANNELS:
+                    reply = th.parse(c.read_reply())
+                    assert reply[:2] == [b"subscribe", ch.encode()], reply
+        except BaseException:
+            self.close()
+            raise
+
+    def _poll(self) -> None:
+        for addr, c in self.conns.items():
+            while True:
+                try:
+                    msg = th.parse(c.read_reply(timeout=0.05))
+                except socket.timeout:
+                    break
+                assert msg[0] == b"message", msg
+                self.seen.append((addr, msg[1].decode(), msg[2].decode()))
+
+    def wait(self, channel: str, timeout: float, every: bool = True) -> Dict[str, str]:
+        """{Sentinel address: payload of its first `channel` message} once every Sentinel (or,
+        every=False, any) has published one."""
+        deadline = time.monotonic() + timeout
+        while True:
+            got: Dict[str, str] = {}
+            for addr, ch, payload in self.seen:
+                if ch == channel:
+                    got.setdefault(addr, payload)
+            if got and (not every or len(got) == len(self.conns)):
+                return got
+            if time.monotonic() >= deadline:
+                raise AssertionError(f"{channel} not from {'every' if every else 'any'} "
+                                     f"Sentinel within {timeout} s; events: {self.seen}")
+            self._poll()
+
+    def close(self) -> None:
+        for c in self.conns.values():
+            c.close()
+
+
+def status_rows(text: str) -> Dict[str, List[str]]:
+    """HOST -> columns of `status`: HOST SERVER ROLE MASTER LINK OFFSET LAG SENTINEL
+    SENTINEL-MASTER [(sdown)|(odown)] EPOCH CKQUORUM."""
+    lines = text.splitlines()
+    assert lines[1].split() == ["HOST", "SERVER", "ROLE", "MASTER", "LINK", "OFFSET", "LAG",
+                                "SENTINEL", "SENTINEL-MASTER", "EPOCH", "CKQUORUM"], text
+    return {line.split()[0]: line.split() for line in lines[2:5]}
+
+
+def info_fields(host: str, port: int, section: str) -> Dict[str, str]:
+    with th.RawConn(host, port) as c:
+        text = c.command("INFO", section).decode()
+    return dict(line.split(":", 1) for line in text.splitlines() if ":" in line)
+
+
 class Cluster:
     def __init__(self, deploy: str, run_dir: Path, port: int, sport: int):
         self.deploy, self.run_dir, self.port, self.sport = deploy, run_dir, port, sport
@@ -427,8 +521,9 @@ def cleanup(cluster: Cluster, pids: Dict[str, int]) -> None:
                 os.kill(pid, signal.SIGKILL)
 
 
-def up_args(deploy: str, run_dir: Path, server: str, port: int, sport: int) -> List[str]:
-    return [deploy, "up", "--topology", LOCAL, "--run-dir", run_dir, "--base-port", port,
+def up_args(deploy: str, run_dir: Path, server: str, port: int, sport: int,
+            topology: Path = LOCAL) -> List[str]:
+    return [deploy, "up", "--topology", topology, "--run-dir", run_dir, "--base-port", port,
             "--sentinel-port", sport, "--server-binary", server,
             "--sentinel-binary", sentinel_binary(), "--timeout", "60"]
 
@@ -447,23 +542,29 @@ def test_up_status_failover_down(deploy, server, tmp_path, ports):
     run_dir = tmp_path / "run"
     cluster = Cluster(deploy, run_dir, port, sport)
     started: Dict[str, int] = {}
+    restarted: Optional[subprocess.Popen] = None
+    events: Optional[Events] = None
     try:
         r = run(up_args(deploy, run_dir, server, port, sport) + ["--detach"], timeout=120)
         started = cluster.pids()
         assert r.returncode == 0, r.stdout + r.stderr
         assert "healthy: master 127.0.0.11:%d" % port in r.stdout
         assert f"redis-cli -h 127.0.0.11 -p {port}" in r.stdout
+        old_pidfile = run_dir / "console" / "redis-cluster.pid"
+        assert f"Watch a failover:          kill -9 $(cat {old_pidfile})" in r.stdout, r.stdout
         assert len(started) == 6 and all(alive(p) for p in started.values()), started
 
         st = cluster.status()
         assert st.returncode == 0, st.stdout + st.stderr
-        rows = {line.split()[0]: line.split() for line in st.stdout.splitlines()[2:5]}
-        assert rows["console"][2] == "master"
+        rows = status_rows(st.stdout)
+        assert rows["console"][2] == "master" and rows["console"][6] == "-"
         for h in ("app1", "app2"):
             assert rows[h][2] == "replica" and rows[h][3] == f"127.0.0.11:{port}"
             assert rows[h][4] == "up"
+            assert int(rows[h][5]) >= 0 and int(rows[h][6]) >= 0
         for h in HOSTS:
             assert rows[h][8] == f"127.0.0.11:{port}" and rows[h][-1] == "OK"
+            assert rows[h][-2] == "0"  # no failover yet: epoch 0
         assert cluster.master() == f"127.0.0.11 {port}"
 
         # Every process binds its own host's address only.
@@ -474,41 +575,114 @@ def test_up_status_failover_down(deploy, server, tmp_path, ports):
             # Replication is asynchronous: a write the master acknowledged survives its kill -9
             # only once a replica has it. WAIT is how a client makes sure.
             assert c.command("WAIT", "2", "5000") == 2
+            master_offset = int(c.command("INFO", "replication").decode()
+                                .split("master_repl_offset:")[1].split()[0])
 
-        # kill -9 the master: the Sentinels promote a replica, visible in status.
+        def caught_up():  # OFFSET is each server's, LAG the master's offset minus it
+            rows = status_rows(cluster.status().stdout)
+            offsets = [int(rows[h][5]) for h in HOSTS]
+            return (all(o >= master_offset for o in offsets) and len(set(offsets)) == 1
+                    and rows["app1"][6] == rows["app2"][6] == "0")
+        th.wait_for(caught_up, timeout=10, interval=0.2,
+                    message="status to show the replicas at the master's offset, LAG 0")
+
+        # The acceptance scenario of deploy/examples/topology.md, watched on every Sentinel's
+        # event channels from before the master goes away.
+        events = Events(sport)
+        # kill -9 the master: every Sentinel reports +sdown, then +odown with the quorum, and
+        # +switch-master to the replica the leader promoted.
         os.kill(started["console/redis-cluster"], signal.SIGKILL)
+        t_kill = time.monotonic()
+        old = f"master redis-dev-cluster 127.0.0.11 {port}"
+        sdown = events.wait("+sdown", timeout=30)
+        assert set(sdown.values()) == {old}, sdown
+        for odown in events.wait("+odown", timeout=30).values():
+            m = re.fullmatch(re.escape(old) + r" #quorum ([23])/2", odown)  # agreeing/quorum
+            assert m, odown
+        switch = set(events.wait("+switch-master", timeout=90).values())
+        assert len(switch) == 1, switch
+        m = re.fullmatch(rf"redis-dev-cluster 127\.0\.0\.11 {port} (127\.0\.0\.1[23]) {port}",
+                         switch.pop())
+        assert m, switch
+        host = m.group(1)
+        print(f"kill -9 to +switch-master: {time.monotonic() - t_kill:.1f}s")
         new_master = th.wait_for(
             lambda: (m := cluster.master()) and m != f"127.0.0.11 {port}" and m,
-            timeout=90, interval=0.5, message="Sentinels to name a new master")
-        host, p = new_master.split()
-        assert host in ("127.0.0.12", "127.0.0.13") and int(p) == port
+            timeout=30, interval=0.5, message="Sentinels to name a new master")
+        assert new_master == f"{host} {port}"
+        new = HOSTS[ADDRS.index(host)]
 
         def promoted():
             st = cluster.status()
-            rows = {line.split()[0]: line.split() for line in st.stdout.splitlines()[2:5]}
-            new = HOSTS[ADDRS.index(host)]
+            rows = status_rows(st.stdout)
             return (rows[new][2] == "master" and rows["console"][2] == "down"
-                    and all(rows[h][8].startswith(f"{host}:{port}") for h in HOSTS)) and st
+                    and all(rows[h][8] == f"{host}:{port}" and rows[h][-2] == rows[new][-2]
+                            for h in HOSTS)) and st
         st = th.wait_for(promoted, timeout=60, interval=0.5, message="status to show the new master")
         assert st.returncode == 1 and "UNHEALTHY" in st.stdout  # console is still down
+        assert int(status_rows(st.stdout)[new][-2]) >= 1  # the failover's epoch
         with th.RawConn(host, port) as c:
             assert c.command("GET", "k") == b"before-failover"
             assert c.command("SET", "k", "after-failover") == b"OK"
+
+        # Start the old master again, as `up` started it (its config still says master): the
+        # Sentinels convert it to a replica of the new one, and it gets the data written since.
+        out = open(run_dir / "console" / "restarted.out", "ab")
+        restarted = subprocess.Popen([server, run_dir / "console" / "redis-cluster.conf"],
+                                     cwd=run_dir / "console", stdin=subprocess.DEVNULL,
+                                     stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
+        out.close()
+        started["console/redis-cluster (restarted)"] = restarted.pid
+        t_restart = time.monotonic()
+        # Whichever Sentinel sees it first reconfigures it (the others then see a replica).
+        convert = list(events.wait("+convert-to-slave", timeout=60, every=False).values())[0]
+        assert convert == (f"slave 127.0.0.11:{port} 127.0.0.11 {port} "
+                           f"@ redis-dev-cluster {host} {port}"), convert
+
+        def relinked():
+            f = info_fields("127.0.0.11", port, "replication")
+            return (f.get("role") == "slave" and f.get("master_host") == host
+                    and f.get("master_link_status") == "up")
+        th.wait_for(relinked, timeout=30, interval=0.2,
+                    message="the old master to replicate the new one, link up")
+        with th.RawConn("127.0.0.11", port) as c:
+            assert c.command("GET", "k") == b"after-failover"
+        print(f"restart to replica, link up: {time.monotonic() - t_restart:.1f}s")
+
+        def healthy_again():
+            st = cluster.status()
+            rows = status_rows(st.stdout)
+            return (st.returncode == 0 and rows["console"][2] == "replica"
+                    and rows["console"][3] == f"{host}:{port}" and rows["console"][4] == "up"
+                    and rows[new][2] == "master") and st
+        st = th.wait_for(healthy_again, timeout=30, interval=0.5,
+                         message="status healthy with the new master and the old one a replica")
+        assert f"healthy: master {host}:{port}" in st.stdout
+        assert cluster.master() == f"{host} {port}"
     finally:
         started.update(cluster.pids())
         r = run([deploy, "down", "--run-dir", run_dir], timeout=120)
         leftover = {k: p for k, p in started.items() if alive(p)}
         cleanup(cluster, started)
+        if events is not None:
+            events.close()
+        if restarted is not None:
+            if restarted.poll() is None:
+                restarted.kill()
+            restarted.wait(timeout=10)
     assert r.returncode == 0, r.stdout + r.stderr
     assert leftover == {}, leftover
 
 
 def test_up_foreground_stops_on_sigint(deploy, server, tmp_path, ports):
+    """`up` of the production example topology itself (what deploy/up-local.sh runs): its hosts
+    are mapped to 127.0.0.11-13 and its paths to the run directory."""
     port, sport = ports
     run_dir = tmp_path / "run"
     cluster = Cluster(deploy, run_dir, port, sport)
     log = open(tmp_path / "up.log", "w+")
-    proc = subprocess.Popen([str(a) for a in up_args(deploy, run_dir, server, port, sport)],
+    proc = subprocess.Popen([str(a) for a in up_args(deploy, run_dir, server, port, sport,
+                                                     EXAMPLE)],
                             stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
                             start_new_session=True)
     started: Dict[str, int] = {}
@@ -520,7 +694,7 @@ def test_up_foreground_stops_on_sigint(deploy, server, tmp_path, ports):
         started = cluster.pids()
         assert len(started) == 6
         # A second `up` on the same run directory is refused.
-        r = run(up_args(deploy, run_dir, server, port, sport) + ["--detach"], timeout=30)
+        r = run(up_args(deploy, run_dir, server, port, sport, EXAMPLE) + ["--detach"], timeout=30)
         assert r.returncode == 1 and "is in use by tandem-deploy up" in r.stderr
         assert cluster.status().returncode == 0
 

@@ -164,22 +164,65 @@ def test_supervised_systemd_notify(binary, short_dir, monkeypatch):
     finally:
         monkeypatch.delenv("NOTIFY_SOCKET")
     try:
-        msgs = _recv_all(sock, time.monotonic() + 5,
-                         stop=lambda m: any(b"READY=1" in x for x in m))
-        lines = [l for m in msgs for l in m.split(b"\n") if l]
-        assert b"READY=1" in lines, msgs
-        assert any(l.startswith(b"STATUS=") for l in lines), msgs
-        assert b"STATUS=Ready to accept connections" in lines, msgs
-        assert all(re.fullmatch(rb"[A-Z_]+=.*", l) for l in lines), msgs
-        for m in msgs:
-            assert m.endswith(b"\n"), m
         with th.RawConn(HOST, port) as c:
             assert c.command("CONFIG", "GET", "supervised") == [b"supervised", b"systemd"]
-        os.kill(proc.pid, signal.SIGTERM)
-        assert proc.popen.wait(timeout=10) == 0
-        after = _recv_all(sock, time.monotonic() + 0.5)
-        for m in after:
-            assert m == b"STOPPING=1\n", after
+        _check_notify_protocol(sock, proc)
+    finally:
+        proc.stop()
+        sock.close()
+
+
+def _check_notify_protocol(sock, proc):
+    """READY=1 and the ready STATUS, newline-terminated KEY=value messages; after SIGTERM the
+    process exits 0 and sends nothing but STOPPING=1."""
+    msgs = _recv_all(sock, time.monotonic() + 5, stop=lambda m: any(b"READY=1" in x for x in m))
+    lines = [l for m in msgs for l in m.split(b"\n") if l]
+    assert b"READY=1" in lines, msgs
+    assert b"STATUS=Ready to accept connections" in lines, msgs
+    assert all(re.fullmatch(rb"[A-Z_]+=.*", l) for l in lines), msgs
+    for m in msgs:
+        assert m.endswith(b"\n"), m
+    os.kill(proc.pid, signal.SIGTERM)
+    assert proc.popen.wait(timeout=10) == 0
+    after = _recv_all(sock, time.monotonic() + 0.5)
+    for m in after:
+        assert m == b"STOPPING=1\n", after
+
+
+@pytest.fixture(params=["stock", "tandem"])
+def sentinel_binary(request):
+    if request.param == "stock":
+        path = "/usr/bin/redis-sentinel"
+        if not os.access(path, os.X_OK):
+            pytest.skip(f"{path} is not installed")
+        return path
+    path = os.environ.get("TANDEM_SENTINEL", "").strip()
+    if not path:  # tandem-sentinel is optional in the build (TANDEM_WITH_SENTINEL)
+        pytest.skip("TANDEM_SENTINEL is not set (tandem-sentinel not built)")
+    _wait_executable(path)
+    return path
+
+
+def test_sentinel_supervised_systemd_notify(sentinel_binary, short_dir, monkeypatch):
+    """The units of `tandem-deploy render` are Type=notify for the Sentinel too."""
+    path = str(short_dir / "notify.sock")
+    sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+    sock.bind(path)
+    port = th.free_port()
+    conf = short_dir / "sentinel.conf"  # Sentinel needs a writable config file
+    conf.write_text(f"port {port}\nbind {HOST}\nsupervised systemd\n"
+                    f"sentinel monitor m {HOST} {th.unused_port()} 2\n")
+    monkeypatch.setenv("NOTIFY_SOCKET", path)
+    try:
+        proc = th.start_server(sentinel_binary, [conf, "--port", port, "--bind", HOST],
+                               cwd=str(short_dir), logfile=str(short_dir / "log"))
+    finally:
+        monkeypatch.delenv("NOTIFY_SOCKET")
+    try:
+        with th.RawConn(HOST, port) as c:
+            assert c.command("SENTINEL", "CONFIG", "GET", "resolve-hostnames") \
+                == [b"resolve-hostnames", b"no"]
+        _check_notify_protocol(sock, proc)
     finally:
         proc.stop()
         sock.close()

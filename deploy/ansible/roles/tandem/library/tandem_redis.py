@@ -27,6 +27,9 @@ description:
     requirepass) with the stamp and, when it differs, rewrites those lines in the live file, keeping
     the state Sentinel wrote there (monitor, known replicas and Sentinels, epochs); restart=true.
   - C(sentinel_conf) reads the C(sentinel monitor) line of a Sentinel config file.
+  - C(stamp) writes the stamp of a rendered config (C(kind) server - without replicaof, or
+    sentinel - its static lines) after the playbook installed that config. The module writes it,
+    not a copy task: a module result containing a no_log value (the password) comes back masked.
   - C(check) waits until the Sentinel's CKQUORUM is OK and the server's ROLE agrees with the
     master the Sentinels name.
 options:
@@ -35,7 +38,7 @@ options:
     type: str
     required: true
     choices: [ping, query, command, server_config, sentinel_settings, sentinel_static, sentinel_conf,
-              check]
+              check, stamp]
   host:
     description: Address to connect to.
     type: str
@@ -59,8 +62,13 @@ options:
     elements: raw
     default: []
   rendered:
-    description: Path of the rendered config file (server_config, sentinel_static).
+    description: Path of the rendered config file (server_config, sentinel_static, stamp).
     type: path
+  kind:
+    description: stamp - which config C(rendered) is.
+    type: str
+    choices: [server, sentinel]
+    default: server
   stamp:
     description: Path of the stamp file (what was applied last).
     type: path
@@ -133,10 +141,6 @@ restart:
 changed_keys:
   description: The directives or settings that differ.
   type: list
-  returned: always
-stamp_content:
-  description: server_config/sentinel_static - what to write to the stamp after a restart.
-  type: str
   returned: always
 monitor:
   description: sentinel_conf - [ip, port] of the `sentinel monitor` line ([] when none).
@@ -271,6 +275,10 @@ def stamp_text(text, keep):
     return "\n".join(lines) + "\n"
 
 
+def server_stamp_line(name, args):
+    return name not in REPLICATION
+
+
 def is_up(p):
     try:
         conn = Conn(p["host"], p["port"], p["password"], p["timeout"])
@@ -283,12 +291,11 @@ def is_up(p):
 
 def action_server_config(module, p):
     rendered = read(p["rendered"])
-    new_stamp = stamp_text(rendered, lambda n, a: n not in REPLICATION)
+    new_stamp = stamp_text(rendered, server_stamp_line)
     exists = bool(p["live_conf"]) and os.path.exists(p["live_conf"])
     if p["live_conf"]:
         p["running"] = is_up(p)
-    res = dict(changed=False, restart=False, changed_keys=[], stamp_content=new_stamp,
-               up=p["running"], exists=exists)
+    res = dict(changed=False, restart=False, changed_keys=[], up=p["running"], exists=exists)
     if p["live_conf"] and not exists:
         return res  # first deploy: the playbook writes the file and the stamp
     old_stamp = read(p["stamp"]) if os.path.exists(p["stamp"]) else None
@@ -335,8 +342,7 @@ def action_sentinel_static(module, p):
     rendered = read(p["rendered"])
     new_stamp = stamp_text(rendered, sentinel_static_line)
     monitor = action_sentinel_conf(p)["monitor"]
-    res = dict(changed=False, restart=False, changed_keys=[], stamp_content=new_stamp,
-               up=is_up(p), monitor=monitor)
+    res = dict(changed=False, restart=False, changed_keys=[], up=is_up(p), monitor=monitor)
     if not monitor:
         return res  # no monitor configuration: the playbook writes the rendered file
     old_stamp = read(p["stamp"]) if os.path.exists(p["stamp"]) else ""
@@ -374,6 +380,20 @@ def action_sentinel_static(module, p):
     with open(p["stamp"], "w", encoding="utf-8") as f:
         f.write(new_stamp)
     return res
+
+
+def action_stamp(module, p):
+    keep = sentinel_static_line if p["kind"] == "sentinel" else server_stamp_line
+    new_stamp = stamp_text(read(p["rendered"]), keep)
+    if os.path.exists(p["stamp"]) and read(p["stamp"]) == new_stamp:
+        return dict(changed=False)
+    if not module.check_mode:
+        tmp = p["stamp"] + ".tandem-tmp"
+        with open(tmp, "w", encoding="utf-8") as f:
+            f.write(new_stamp)
+        os.chmod(tmp, 0o640)
+        os.replace(tmp, p["stamp"])
+    return dict(changed=True)
 
 
 def pairs(reply):
@@ -492,13 +512,14 @@ def main():
         argument_spec=dict(
             action=dict(type="str", required=True,
                         choices=["ping", "query", "command", "server_config", "sentinel_settings",
-                                 "sentinel_static", "sentinel_conf", "check"]),
+                                 "sentinel_static", "sentinel_conf", "check", "stamp"]),
             host=dict(type="str", default="127.0.0.1"),
             port=dict(type="int", default=6379),
             password=dict(type="str", default="", no_log=True),
             timeout=dict(type="float", default=3.0),
             commands=dict(type="list", elements="raw", default=[]),
             rendered=dict(type="path"),
+            kind=dict(type="str", default="server", choices=["server", "sentinel"]),
             stamp=dict(type="path"),
             live_conf=dict(type="path"),
             static_keys=dict(type="list", elements="str", default=[], no_log=False),
@@ -559,6 +580,8 @@ def main():
             module.exit_json(**action_sentinel_conf(p))
         if action == "check":
             module.exit_json(**action_check(module, p))
+        if action == "stamp":
+            module.exit_json(**action_stamp(module, p))
     except RespError as e:
         module.fail_json(msg="%s:%s: %s" % (p["host"], p["port"], e))
     except (OSError, ValueError) as e:
