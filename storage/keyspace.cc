@@ -37,13 +37,7 @@ void Db::Unindex(Entry* e) {
 }
 
 Entry* Db::NewEntry(std::string_view key, size_t room) {
-  size_t n = sizeof(Entry) + key.size() + room;
-  if (room > 0) {
-    // Round up to what glibc's malloc hands out anyway (chunks of 16k bytes with an 8-byte
-    // header): the slack becomes inline room, so a slightly longer string later still fits.
-    n = ((n + 23) & ~size_t{15}) - 8;
-  }
-  void* mem = ::operator new(n);
+  void* mem = ::operator new(sizeof(Entry) + key.size() + room);
   auto* e = new (mem) Entry;
   e->key_len = static_cast<uint32_t>(key.size());
   if (!key.empty()) std::memcpy(static_cast<char*>(mem) + sizeof(Entry), key.data(), key.size());
@@ -69,9 +63,11 @@ Entry* Db::AddString(std::string_view key, std::string_view s, Encoding enc) {
     v.encoding = enc;
     return Add(key, std::move(v));
   }
-  size_t key_room = sizeof(Entry) + key.size();
-  Entry* e = NewEntry(key, s.size());
-  size_t room = ((key_room + s.size() + 23) & ~size_t{15}) - 8 - key_room;
+  // The room is rounded up to what glibc's malloc hands out anyway (chunks of 16k bytes with an
+  // 8-byte header): the slack lets a slightly longer string overwrite in place later.
+  const size_t fixed = sizeof(Entry) + key.size();
+  const size_t room = (((fixed + s.size() + 23) & ~size_t{15}) - 8) - fixed;
+  Entry* e = NewEntry(key, room);
   e->value.InitInline(static_cast<uint32_t>(key.size()), static_cast<uint32_t>(room), s, enc);
   return Insert(e);
 }

@@ -215,6 +215,18 @@ TEST_CASE("keyspace: a string lives in its entry, and moves out when it outgrows
   CHECK(copy.str() == hundred);
   CHECK(h->value.str()[0] == 'X');
 
+  // An empty string still gets the allocator's slack as room; growing past it (SETBIT on
+  // SET k "") moves to the heap. Under ASan this checks the room is really allocated.
+  Entry* z = db.SetString("empty", "", tandem::storage::Encoding::kEmbstr);
+  REQUIRE(z->value.is_inline());
+  const size_t room = z->value.str_capacity();
+  char* zp = z->value.Resize(room);
+  CHECK(zp[room - 1] == '\0');
+  CHECK(z->value.is_inline());
+  z->value.Resize(room + 1);
+  CHECK_FALSE(z->value.is_inline());
+  CHECK(z->value.str() == std::string(room + 1, '\0'));
+
   // Strings above the inline limit keep their own allocation.
   Entry* big =
       db.Set("big", Value::String(std::string(tandem::storage::kInlineStringLimit + 1, 'b')));
