@@ -1,7 +1,8 @@
 #!/usr/bin/python3
 """Side-by-side benchmark: tandem-server vs stock redis-server, interleaved.
 
-Both servers are started fresh (same flags, own temp --dir, 127.0.0.1, free ports), then for
+Both servers are started fresh (same flags, own temp --dir, 127.0.0.1, free ports) and filled
+with the 1M keys of the key space (key:%012d, 100-byte values; --no-populate skips it), then for
 each round and each (test, pipeline) workload redis-benchmark runs against tandem, then
 against redis (A,B,A,B,...). Besides throughput and latency, the server's CPU time per request
 is measured from /proc/PID/stat (utime+stime) around every redis-benchmark run.
@@ -223,6 +224,28 @@ def resp_command(port, args, timeout=2.0):
             if t == b":":
                 return head[1:].decode()
             raise BenchError(f"unexpected reply {head[:40]!r}")
+
+
+def populate(port, keys):
+    """SET key:%012d (redis-benchmark's -r key names) for 0..keys-1 with DATA_SIZE-byte values,
+    pipelined, so GET, SET and MSET run against a keyspace of `keys` live keys instead of
+    missing lookups. Fails loudly on any error reply."""
+    value = b"x" * DATA_SIZE
+    batch = 10000
+    with socket.create_connection(("127.0.0.1", port), timeout=60) as s:
+        for start in range(0, keys, batch):
+            n = min(batch, keys - start)
+            s.sendall(b"".join(b"*3\r\n$3\r\nSET\r\n$16\r\nkey:%012d\r\n$%d\r\n%s\r\n"
+                               % (i, DATA_SIZE, value) for i in range(start, start + n)))
+            want = b"+OK\r\n" * n
+            got = b""
+            while len(got) < len(want):
+                chunk = s.recv(1 << 20)
+                if not chunk:
+                    raise BenchError("connection closed while populating")
+                got += chunk
+            if got != want:
+                raise BenchError(f"populate: unexpected reply {got[:80]!r}")
 
 
 def cpu_seconds(pid):
@@ -447,6 +470,8 @@ def parse_args(argv):
                     help="comma-separated redis-benchmark tests (default: %(default)s)")
     ap.add_argument("--pipelines", default="1,16", help="comma-separated -P values (default: %(default)s)")
     ap.add_argument("--quick", action="store_true", help="smoke run: 10x fewer requests")
+    ap.add_argument("--no-populate", action="store_true",
+                    help="do not pre-fill the 1M keys (GET then mostly misses)")
     ap.add_argument("--no-pin", action="store_true", help="do not pin with taskset")
     ap.add_argument("--json", metavar="OUT", help="write config, machine, raw runs and summary as JSON")
     ap.add_argument("--csv", metavar="OUT", help="write the per-workload summary as CSV")
@@ -520,6 +545,13 @@ def main(argv):
           ",".join(f"P{p}:{requests_for(args, p)}" for p in args.pipelines))
     sys.stdout.flush()
 
+    if not args.no_populate:
+        for s in (tandem, redis):
+            t0 = time.monotonic()
+            populate(s.port, KEYSPACE)
+            log(f"populated {s.label}: {KEYSPACE} keys of {DATA_SIZE} bytes in "
+                f"{time.monotonic() - t0:.1f}s")
+
     # Short warm-up against both servers (discarded).
     for s in (tandem, redis):
         run_benchmark(s, "ping", 16, 20000, bench_cpu)
@@ -553,6 +585,7 @@ def main(argv):
                        "config": {"tests": args.tests, "pipelines": args.pipelines,
                                   "rounds": args.rounds, "clients": CLIENTS,
                                   "data_size": DATA_SIZE, "keyspace": KEYSPACE,
+                                  "populated": not args.no_populate,
                                   "requests": {str(p): requests_for(args, p) for p in args.pipelines},
                                   "pinned": pin, "server_cpu": server_cpu, "bench_cpu": bench_cpu},
                        "runs": runs, "summary": summary}, f, indent=2)
