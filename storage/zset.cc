@@ -65,14 +65,16 @@ ZSkipList::~ZSkipList() {
 }
 
 ZSkipList::Node* ZSkipList::NewNode(int height, double score, std::string_view member) {
-  // The levels live right after the node in one allocation (sizeof(Node) is a multiple of the
-  // alignment of Level, both being pointer-aligned).
   static_assert(sizeof(Node) % alignof(Level) == 0);
-  void* mem = ::operator new(sizeof(Node) + static_cast<size_t>(height) * sizeof(Level));
+  const size_t levels = static_cast<size_t>(height) * sizeof(Level);
+  void* mem = ::operator new(sizeof(Node) + levels + member.size());
   Node* n = new (mem) Node();
-  n->member.assign(member);
   n->score = score;
   n->height = height;
+  n->member_len = static_cast<uint32_t>(member.size());
+  if (!member.empty()) {
+    std::memcpy(reinterpret_cast<char*>(n->levels()) + levels, member.data(), member.size());
+  }
   return n;
 }
 
@@ -102,7 +104,7 @@ void ZSkipList::FindUpdate(double score, std::string_view member, Node** update,
   for (int i = level_ - 1; i >= 0; --i) {
     rank[i] = i == level_ - 1 ? 0 : rank[i + 1];
     while (x->levels()[i].forward != nullptr &&
-           Before(x->levels()[i].forward->score, x->levels()[i].forward->member, score, member)) {
+           Before(x->levels()[i].forward->score, x->levels()[i].forward->member(), score, member)) {
       rank[i] += x->levels()[i].span;
       x = x->levels()[i].forward;
     }
@@ -113,7 +115,7 @@ void ZSkipList::FindUpdate(double score, std::string_view member, Node** update,
 void ZSkipList::Link(Node* x) {
   Node* update[kMaxLevel];
   size_t rank[kMaxLevel];
-  FindUpdate(x->score, x->member, update, rank);
+  FindUpdate(x->score, x->member(), update, rank);
   const int height = x->height;
   if (height > level_) {
     for (int i = level_; i < height; ++i) {
@@ -169,7 +171,7 @@ void ZSkipList::UnlinkWith(Node* x, Node** update) {
 void ZSkipList::Unlink(Node* node) {
   Node* update[kMaxLevel];
   size_t rank[kMaxLevel];
-  FindUpdate(node->score, node->member, update, rank);
+  FindUpdate(node->score, node->member(), update, rank);
   UnlinkWith(node, update);
 }
 
@@ -179,14 +181,14 @@ size_t ZSkipList::Rank(double score, std::string_view member) const {
   for (int i = level_ - 1; i >= 0; --i) {
     while (x->levels()[i].forward != nullptr) {
       const Node* f = x->levels()[i].forward;
-      if (!(Before(f->score, f->member, score, member) ||
-            (f->score == score && f->member == member))) {
+      if (!(Before(f->score, f->member(), score, member) ||
+            (f->score == score && f->member() == member))) {
         break;
       }
       rank += x->levels()[i].span;
       x = f;
     }
-    if (x != header_ && x->member == member) return rank;
+    if (x != header_ && x->member() == member) return rank;
   }
   return 0;
 }
@@ -210,7 +212,8 @@ bool ZSkipList::Valid() const {
   const Node* prev = nullptr;
   for (const Node* x = first(); x != nullptr; x = x->forward()) {
     if (x->backward != prev) return false;
-    if (prev != nullptr && !Before(prev->score, prev->member, x->score, x->member)) return false;
+    if (prev != nullptr && !Before(prev->score, prev->member(), x->score, x->member()))
+      return false;
     prev = x;
     ++n;
   }
@@ -395,7 +398,7 @@ std::optional<size_t> ZSetObject::Rank(std::string_view member) const {
   }
   const ZSkipList::Node* n = dict_->Find(member);
   if (n == nullptr) return std::nullopt;
-  size_t r = zsl_->Rank(n->score, n->member);
+  size_t r = zsl_->Rank(n->score, n->member());
   return r - 1;
 }
 
@@ -405,7 +408,7 @@ ZSetObject::Item ZSetObject::At(size_t rank) const {
     return {m, s};
   }
   const ZSkipList::Node* n = zsl_->ByRank(rank + 1);
-  return {n->member, n->score};
+  return {n->member(), n->score};
 }
 
 size_t ZSetObject::CountScoreBelow(double bound, bool inclusive) const {
@@ -428,7 +431,7 @@ size_t ZSetObject::CountLexBelow(const LexBound& bound, bool inclusive) const {
     ForEachWhile([&](std::string_view m, double) { return before(m) && ++n; });
     return n;
   }
-  return zsl_->CountWhile([&](const ZSkipList::Node& n) { return before(n.member); });
+  return zsl_->CountWhile([&](const ZSkipList::Node& n) { return before(n.member()); });
 }
 
 std::pair<size_t, size_t> ZSetObject::RanksOf(const ScoreRange& r) const {
@@ -452,7 +455,7 @@ size_t ZSetObject::EraseRanks(size_t first, size_t end) {
   }
   size_t removed = 0;
   zsl_->RemoveRanks(first + 1, end, [&](ZSkipList::Node* n) {
-    dict_->Erase(n->member);
+    dict_->Erase(n->member());
     ZSkipList::FreeNode(n);
     ++removed;
   });
@@ -469,8 +472,8 @@ std::pair<std::string, double> ZSetObject::Pop(bool max) {
     return out;
   }
   ZSkipList::Node* n = max ? zsl_->last() : zsl_->first();
-  std::pair<std::string, double> out{n->member, n->score};
-  dict_->Erase(n->member);
+  std::pair<std::string, double> out{std::string(n->member()), n->score};
+  dict_->Erase(n->member());
   zsl_->Unlink(n);
   ZSkipList::FreeNode(n);
   return out;
@@ -493,7 +496,7 @@ void ZSetObject::ConvertToListpack() {
   lp_.Clear();
   size_t i = 0;
   for (const ZSkipList::Node* n = zsl_->first(); n != nullptr; n = n->forward()) {
-    lp_.InsertAt(i++, n->member, ListpackScore(n->score));
+    lp_.InsertAt(i++, n->member(), ListpackScore(n->score));
   }
   FreeSkiplist();
   encoding_ = Encoding::kListpack;
@@ -502,7 +505,7 @@ void ZSetObject::ConvertToListpack() {
 void ZSetObject::ConvertToListpackIfFits(const ZSetLimits& limits) {
   if (encoding_ == Encoding::kListpack || size() > limits.max_entries) return;
   for (const ZSkipList::Node* n = zsl_->first(); n != nullptr; n = n->forward()) {
-    if (n->member.size() > limits.max_value) return;
+    if (n->member().size() > limits.max_value) return;
   }
   ConvertToListpack();
 }
@@ -514,7 +517,7 @@ std::unique_ptr<Object> ZSetObject::Clone() const {
   } else {
     // Appending in ascending order: each insert walks only the rightmost path.
     for (const ZSkipList::Node* n = zsl_->first(); n != nullptr; n = n->forward()) {
-      copy->dict_->Insert(copy->zsl_->Insert(n->score, n->member));
+      copy->dict_->Insert(copy->zsl_->Insert(n->score, n->member()));
     }
   }
   return copy;
@@ -522,16 +525,13 @@ std::unique_ptr<Object> ZSetObject::Clone() const {
 
 size_t ZSetObject::MemoryUsage() const {
   size_t bytes = sizeof(*this);
-  auto heap = [](const std::string& s) {
-    return s.capacity() > std::string().capacity() ? s.capacity() + 1 : 0;
-  };
   if (encoding_ == Encoding::kListpack) {
     return bytes + lp_.capacity();
   }
   bytes += sizeof(ZSkipList) + dict_->MemoryOverhead();
   for (const ZSkipList::Node* n = zsl_->first(); n != nullptr; n = n->forward()) {
     bytes += sizeof(ZSkipList::Node) + static_cast<size_t>(n->height) * sizeof(ZSkipList::Level) +
-             heap(n->member);
+             n->member().size();
   }
   return bytes;
 }

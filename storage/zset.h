@@ -84,19 +84,21 @@ class ZSkipList {
     Node* forward;
     size_t span;  // number of level-0 steps this link jumps over
   };
+  // One allocation per element: the node, its levels, then the member's bytes. Score and the
+  // low levels share the first cache line, so a search step touches one line per node (the
+  // member is read only when scores tie), and a member costs no std::string.
   struct Node {
-    Node* next = nullptr;  // hash-table chain (storage::Dict is intrusive)
-    std::string member;
     double score = 0;
     Node* backward = nullptr;
+    Node* next = nullptr;  // hash-table chain (storage::Dict is intrusive)
     int height = 0;
-    Level* levels() {
-      return reinterpret_cast<Level*>(reinterpret_cast<char*>(this) + sizeof(Node));
-    }
-    const Level* levels() const {
-      return reinterpret_cast<const Level*>(reinterpret_cast<const char*>(this) + sizeof(Node));
-    }
+    uint32_t member_len = 0;
+    Level* levels() { return reinterpret_cast<Level*>(this + 1); }
+    const Level* levels() const { return reinterpret_cast<const Level*>(this + 1); }
     Node* forward() const { return levels()[0].forward; }
+    std::string_view member() const {
+      return {reinterpret_cast<const char*>(levels() + height), member_len};
+    }
   };
 
   ZSkipList();
@@ -274,7 +276,7 @@ class ZSetObject : public Object {
     }
     for (const ZSkipList::Node* n = zsl_->ByRank(rank + 1); n != nullptr;
          n = reverse ? n->backward : n->forward()) {
-      if (!fn(std::string_view(n->member), n->score)) return;
+      if (!fn(n->member(), n->score)) return;
     }
   }
   // Listpack only: fn(member, score) in ascending order while it returns true.
@@ -309,8 +311,7 @@ class ZSetObject : public Object {
       ForEach(fn);
       return 0;
     }
-    return dict_->Scan(cursor,
-                       [&](ZSkipList::Node* n) { fn(std::string_view(n->member), n->score); });
+    return dict_->Scan(cursor, [&](ZSkipList::Node* n) { fn(n->member(), n->score); });
   }
   // A uniformly chosen element (roughly, for the skiplist's hash table). Requires non-empty.
   template <typename Rng>
@@ -320,7 +321,7 @@ class ZSetObject : public Object {
       return {m, s};
     }
     const ZSkipList::Node* n = dict_->Random(rng);
-    return {n->member, n->score};
+    return {n->member(), n->score};
   }
 
   void ConvertToSkiplist();
@@ -337,7 +338,7 @@ class ZSetObject : public Object {
 
  private:
   struct NodeKey {
-    std::string_view operator()(const ZSkipList::Node& n) const { return n.member; }
+    std::string_view operator()(const ZSkipList::Node& n) const { return n.member(); }
   };
   using MemberDict = Dict<ZSkipList::Node, NodeKey>;
 

@@ -298,7 +298,7 @@ TEST_CASE("zset: skiplist spans stay consistent through inserts and deletes") {
   for (size_t r = 1; r <= sl.size(); ++r) {
     ZSkipList::Node* n = sl.ByRank(r);
     REQUIRE(n != nullptr);
-    CHECK(sl.Rank(n->score, n->member) == r);
+    CHECK(sl.Rank(n->score, n->member()) == r);
   }
   size_t removed = 0;
   sl.RemoveRanks(10, 20, [&](ZSkipList::Node* n) {
