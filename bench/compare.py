@@ -54,6 +54,16 @@ KNOWN_TESTS = {
     "zpopmin": ("zpopmin", "ZPOPMIN"),
 }
 
+# Workloads redis-benchmark has no -t test for: the command it sends (no -t), and what the script
+# writes into both servers before the rounds. ZRANGE of 100 reads the first 100 of a 1,000-member
+# sorted set (skiplist-encoded in both servers: above zset-max-listpack-entries 128).
+CUSTOM_TESTS = {
+    "zrange_100": ["ZRANGE", "bench:zset", "0", "99"],
+}
+CUSTOM_FILL = {
+    "zrange_100": [["ZADD", "bench:zset", str(i), f"member:{i:06d}"] for i in range(1000)],
+}
+
 CLIENTS = 50
 DATA_SIZE = 100
 KEYSPACE = 1000000
@@ -267,7 +277,9 @@ def run_benchmark(server, test, pipeline, requests, bench_cpu):
     t_arg, csv_name = KNOWN_TESTS.get(test, (test, None))
     argv = ["redis-benchmark", "-h", "127.0.0.1", "-p", str(server.port), "-c", str(CLIENTS),
             "-n", str(requests), "-d", str(DATA_SIZE), "-r", str(KEYSPACE), "-P", str(pipeline),
-            "-t", t_arg, "--csv"]
+            "--csv"]
+    # A custom command's CSV has one row, named after the command line.
+    argv += CUSTOM_TESTS[test] if test in CUSTOM_TESTS else ["-t", t_arg]
     if bench_cpu is not None:
         argv = ["taskset", "-c", str(bench_cpu)] + argv
     if not server.alive():
@@ -467,7 +479,8 @@ def parse_args(argv):
     ap.add_argument("--requests", type=int, default=None,
                     help="requests per run (default: 200000 for -P>1, 100000 for -P 1)")
     ap.add_argument("--tests", default="ping,set,get,incr,mset",
-                    help="comma-separated redis-benchmark tests (default: %(default)s)")
+                    help="comma-separated redis-benchmark tests, or zrange_100 (ZRANGE 0 99 of a "
+                         "1,000-member sorted set) (default: %(default)s)")
     ap.add_argument("--pipelines", default="1,16", help="comma-separated -P values (default: %(default)s)")
     ap.add_argument("--quick", action="store_true", help="smoke run: 10x fewer requests")
     ap.add_argument("--no-populate", action="store_true",
@@ -551,6 +564,11 @@ def main(argv):
             populate(s.port, KEYSPACE)
             log(f"populated {s.label}: {KEYSPACE} keys of {DATA_SIZE} bytes in "
                 f"{time.monotonic() - t0:.1f}s")
+
+    for test in args.tests:
+        for cmd in CUSTOM_FILL.get(test, []):
+            for s in (tandem, redis):
+                resp_command(s.port, cmd)
 
     # Short warm-up against both servers (discarded).
     for s in (tandem, redis):
