@@ -95,7 +95,7 @@ Value::Value(Value&& o) noexcept { TakeFrom(o); }
 
 Value::Value(const Value& o) : type(o.type), encoding(o.encoding) {
   if (o.flags_ & kObject) {
-    obj_ = o.obj_->Clone().release();
+    obj_ = o.obj_ != nullptr ? o.obj_->Clone().release() : nullptr;
     flags_ = kObject;
   } else if (!o.str().empty()) {
     std::string_view s = o.str();

@@ -205,6 +205,8 @@ TEST_CASE("keyspace: a string lives in its entry, and moves out when it outgrows
   g->value =
       Value::Of(tandem::storage::ObjType::kList, tandem::storage::Encoding::kQuicklist, nullptr);
   CHECK(g->value.type == tandem::storage::ObjType::kList);
+  Value empty_list_copy = g->value;  // an Object slot without an object copies as one
+  CHECK(empty_list_copy.obj() == nullptr);
   g->value = Value::String("back");
   CHECK(g->value.str() == "back");
 
