@@ -197,14 +197,7 @@ void CmdRestore(CommandContext& ctx) {
   }
   Entry* e = ctx.db().Add(key, std::move(*v));
   if (when >= 0) ctx.db().SetExpire(e, when);
-  // objectSetLRUOrLFU: FREQ applies under an LFU policy, IDLETIME under any other.
-  if (ctx.db().lfu()) {
-    if (freq >= 0) {
-      e->set_lfu(static_cast<uint16_t>((ctx.now_ms / 60000) & 0xFFFF), static_cast<uint8_t>(freq));
-    }
-  } else if (idle >= 0) {
-    e->set_lru_seconds(static_cast<uint32_t>(ctx.now_ms / 1000 - idle));
-  }
+  e->RestoreAccess(ctx.db().lfu(), freq, idle);
   ctx.Notify(kNotifyGeneric, "restore", key);
   ctx.Dirty();
   if (when >= 0 && !absttl) {

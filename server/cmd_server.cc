@@ -320,8 +320,7 @@ void CmdObjectRefcount(CommandContext& ctx) {
 }
 
 bool LfuPolicy(const CommandContext& ctx) {
-  MaxmemoryPolicy p = ctx.server.config().maxmemory_policy;
-  return p == MaxmemoryPolicy::kVolatileLfu || p == MaxmemoryPolicy::kAllkeysLfu;
+  return IsLfuPolicy(ctx.server.config().maxmemory_policy);
 }
 
 void CmdObjectIdletime(CommandContext& ctx) {

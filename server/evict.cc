@@ -12,12 +12,6 @@ namespace tandem::server {
 
 namespace {
 
-constexpr uint8_t kLfuInitVal = 5;
-
-bool IsLfu(MaxmemoryPolicy p) {
-  return p == MaxmemoryPolicy::kAllkeysLfu || p == MaxmemoryPolicy::kVolatileLfu;
-}
-
 bool IsVolatile(MaxmemoryPolicy p) {
   return p == MaxmemoryPolicy::kVolatileLru || p == MaxmemoryPolicy::kVolatileLfu ||
          p == MaxmemoryPolicy::kVolatileRandom || p == MaxmemoryPolicy::kVolatileTtl;
@@ -40,7 +34,7 @@ uint8_t LfuDecayed(const storage::Entry& e, int64_t now_ms, int decay_time) {
 }  // namespace
 
 void Server::TouchAccess(storage::Entry* e, int64_t now_ms) {
-  if (!IsLfu(config_.maxmemory_policy)) {
+  if (!IsLfuPolicy(config_.maxmemory_policy)) {
     e->set_lru_seconds(static_cast<uint32_t>(now_ms / 1000));
     return;
   }
@@ -48,7 +42,7 @@ void Server::TouchAccess(storage::Entry* e, int64_t now_ms) {
   uint8_t counter = LfuDecayed(*e, now_ms, config_.lfu_decay_time);
   if (counter < 255) {
     double r = std::uniform_real_distribution<double>(0.0, 1.0)(keyspace_.random());
-    double base = counter > kLfuInitVal ? counter - kLfuInitVal : 0;
+    double base = counter > storage::kLfuInitVal ? counter - storage::kLfuInitVal : 0;
     double p = 1.0 / (base * config_.lfu_log_factor + 1);
     if (r < p) ++counter;
   }

@@ -312,8 +312,7 @@ void Server::InstallConfigHooks() {
   });
   // Entry::access holds the LRU second or the LFU counter depending on the policy, as robj.lru.
   schema_.SetApply("maxmemory-policy", [this]() -> std::expected<void, std::string> {
-    keyspace_.set_lfu(config_.maxmemory_policy == MaxmemoryPolicy::kAllkeysLfu ||
-                      config_.maxmemory_policy == MaxmemoryPolicy::kVolatileLfu);
+    keyspace_.set_lfu(IsLfuPolicy(config_.maxmemory_policy));
     return {};
   });
   schema_.SetApply("appendonly", [this]() -> std::expected<void, std::string> {
@@ -385,8 +384,7 @@ std::string Server::Start() {
   // The dataset is loaded before commands run; clients that connect meanwhile are answered
   // -LOADING between chunks of the load (LoadingProgress), as Redis does.
   if (!config_.replicaof_host.empty()) keyspace_.set_lazy_expire_deletes(false);
-  keyspace_.set_lfu(config_.maxmemory_policy == MaxmemoryPolicy::kAllkeysLfu ||
-                    config_.maxmemory_policy == MaxmemoryPolicy::kVolatileLfu);
+  keyspace_.set_lfu(IsLfuPolicy(config_.maxmemory_policy));
   startup_load_ =
       StartupLoad{true, storage::SystemClockMs() / 1000, StartupLoadBytes(config_), 0, 0};
   if (config_.appendonly) {

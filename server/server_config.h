@@ -24,6 +24,10 @@ enum class MaxmemoryPolicy {
   kAllkeysRandom,
   kNoeviction,
 };
+// Under these policies Entry::access holds the LFU counter instead of the last access second.
+inline bool IsLfuPolicy(MaxmemoryPolicy p) {
+  return p == MaxmemoryPolicy::kAllkeysLfu || p == MaxmemoryPolicy::kVolatileLfu;
+}
 enum class AppendFsync { kEverysec, kAlways, kNo };
 enum class Supervised { kUpstart, kSystemd, kAuto, kNo };
 enum class LogLevel { kDebug, kVerbose, kNotice, kWarning };

@@ -58,11 +58,7 @@ Entry* Db::Insert(Entry* e) {
 }
 
 Entry* Db::AddString(std::string_view key, std::string_view s, Encoding enc) {
-  if (s.size() > kInlineStringLimit) {
-    Value v = Value::RawString(s);
-    v.encoding = enc;
-    return Add(key, std::move(v));
-  }
+  if (s.size() > kInlineStringLimit) return Add(key, Value::StringOf(s, enc));
   // The room is rounded up to what glibc's malloc hands out anyway (chunks of 16k bytes with an
   // 8-byte header): the slack lets a slightly longer string overwrite in place later.
   const size_t fixed = sizeof(Entry) + key.size();
@@ -94,11 +90,7 @@ Entry* Db::Set(std::string_view key, Value value, bool keep_ttl) {
 Entry* Db::SetString(std::string_view key, std::string_view s, Encoding enc, bool keep_ttl) {
   Entry* e = dict_.Find(key);
   if (e == nullptr) return AddString(key, s, enc);
-  if (!e->value.AssignInline(s, enc)) {
-    Value v = Value::RawString(s);
-    v.encoding = enc;
-    e->value = std::move(v);
-  }
+  if (!e->value.AssignInline(s, enc)) e->value = Value::StringOf(s, enc);
   if (!lfu_) e->access = LruNow();
   if (!keep_ttl) Unindex(e);
   return e;

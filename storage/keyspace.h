@@ -7,6 +7,7 @@
 // more than 25% of a sample was expired). Time comes from an injected clock so tests control it.
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -49,6 +50,16 @@ struct Entry {
   uint8_t lfu_counter() const { return static_cast<uint8_t>(access & 0xFF); }
   void set_lfu(uint16_t minutes, uint8_t counter) {
     access = (static_cast<uint32_t>(minutes) << 8) | counter;
+  }
+  // objectSetLRUOrLFU for a key just added (RESTORE, RDB load), whose `access` is fresh: under an
+  // LFU policy a given frequency (>= 0) replaces the counter, otherwise a given idle time (>= 0,
+  // seconds) moves the last access back.
+  void RestoreAccess(bool lfu, int64_t freq, int64_t idle) {
+    if (lfu) {
+      if (freq >= 0) set_lfu(lfu_minutes(), static_cast<uint8_t>(freq));
+    } else if (idle >= 0) {
+      access -= static_cast<uint32_t>(std::min<int64_t>(idle, access));
+    }
   }
 };
 static_assert(sizeof(Entry) == 32 + sizeof(Value), "Value must end the Entry, with no padding");

@@ -1526,16 +1526,7 @@ std::expected<LoadResult, LoadError> Load(std::string_view data, Keyspace& ks,
       // indexed the key, so the key would stay in the expiry index after being freed. Store 0,
       // which expires the key just the same.
       if (expire_ms != -1) db->SetExpire(entry, std::max<int64_t>(expire_ms, 0));
-      // objectSetLRUOrLFU: the frequency applies under an LFU policy, the idle time otherwise.
-      if (db->lfu()) {
-        if (lfu_freq >= 0) {
-          entry->set_lfu(entry->lfu_minutes(), static_cast<uint8_t>(lfu_freq));
-        }
-      } else if (lru_idle >= 0) {
-        uint32_t now = entry->lru_seconds();
-        entry->set_lru_seconds(
-            now - static_cast<uint32_t>(std::min<int64_t>(lru_idle, static_cast<int64_t>(now))));
-      }
+      entry->RestoreAccess(db->lfu(), lfu_freq, lru_idle);
       ++res.keys;
     }
     if (opt.key_load_delay != 0) DebugDelay(opt.key_load_delay);

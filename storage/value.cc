@@ -30,30 +30,30 @@ Value::HeapString* Value::NewHeap(size_t cap) {
   return h;
 }
 
-Value Value::RawString(std::string_view s) {
+Value::HeapString* Value::CopyToHeap(std::string_view s) {
+  if (s.empty()) return nullptr;
+  HeapString* h = NewHeap(s.size());
+  std::memcpy(h->data(), s.data(), s.size());
+  h->size = s.size();
+  return h;
+}
+
+Value Value::StringOf(std::string_view s, Encoding enc) {
   Value v;
   v.type = ObjType::kString;
-  v.encoding = Encoding::kRaw;
-  if (!s.empty()) {
-    v.heap_ = NewHeap(s.size());
-    std::memcpy(v.heap_->data(), s.data(), s.size());
-    v.heap_->size = s.size();
-  }
+  v.encoding = enc;
+  v.heap_ = CopyToHeap(s);
   return v;
 }
 
-Value Value::String(std::string_view s) {
-  Value v = RawString(s);
-  v.encoding = StringEncoding(s);
-  return v;
-}
+Value Value::RawString(std::string_view s) { return StringOf(s, Encoding::kRaw); }
+
+Value Value::String(std::string_view s) { return StringOf(s, StringEncoding(s)); }
 
 Value Value::Integer(int64_t n) {
   char buf[24];
   auto [end, ec] = std::to_chars(buf, buf + sizeof(buf), n);
-  Value v = RawString(std::string_view(buf, static_cast<size_t>(end - buf)));
-  v.encoding = Encoding::kInt;
-  return v;
+  return StringOf(std::string_view(buf, static_cast<size_t>(end - buf)), Encoding::kInt);
 }
 
 void Value::Release() noexcept {
@@ -72,14 +72,8 @@ void Value::TakeFrom(Value& o) noexcept {
   encoding = o.encoding;
   if (o.flags_ & kInline) {
     // The bytes belong to the other value's entry: copy them out.
-    std::string_view s = o.str();
     flags_ = 0;
-    heap_ = nullptr;
-    if (!s.empty()) {
-      heap_ = NewHeap(s.size());
-      std::memcpy(heap_->data(), s.data(), s.size());
-      heap_->size = s.size();
-    }
+    heap_ = CopyToHeap(o.str());
     return;
   }
   flags_ = o.flags_;
@@ -97,11 +91,8 @@ Value::Value(const Value& o) : type(o.type), encoding(o.encoding) {
   if (o.flags_ & kObject) {
     obj_ = o.obj_ != nullptr ? o.obj_->Clone().release() : nullptr;
     flags_ = kObject;
-  } else if (!o.str().empty()) {
-    std::string_view s = o.str();
-    heap_ = NewHeap(s.size());
-    std::memcpy(heap_->data(), s.data(), s.size());
-    heap_->size = s.size();
+  } else {
+    heap_ = CopyToHeap(o.str());
   }
 }
 

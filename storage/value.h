@@ -94,6 +94,8 @@ struct Value {
   static Encoding StringEncoding(std::string_view s);
   // A string value as APPEND / SETRANGE leave it: always "raw" (sdscatlen on a raw object).
   static Value RawString(std::string_view s);
+  // A string value with the given OBJECT ENCODING.
+  static Value StringOf(std::string_view s, Encoding enc);
   static Value Integer(int64_t v);
   // A composite value.
   static Value Of(ObjType type, Encoding encoding, std::unique_ptr<Object> obj) {
@@ -131,6 +133,7 @@ struct Value {
   }
   char* InlineData() { return reinterpret_cast<char*>(this + 1) + inline_.offset; }
   static HeapString* NewHeap(size_t cap);
+  static HeapString* CopyToHeap(std::string_view s);  // nullptr for an empty string
   // Makes the string heap-allocated with room for at least `need` bytes, keeping its content.
   void ToHeap(size_t need);
   void Release() noexcept;

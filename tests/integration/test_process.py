@@ -150,19 +150,27 @@ def _recv_all(sock, deadline, stop=None):
     return msgs
 
 
-def test_supervised_systemd_notify(binary, short_dir, monkeypatch):
+def _start_with_notify_socket(binary, args, short_dir, monkeypatch):
+    """Starts `binary` with NOTIFY_SOCKET naming a fresh datagram socket; returns (sock, proc)."""
     path = str(short_dir / "notify.sock")
     sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
     sock.bind(path)
-    port = th.free_port()
     monkeypatch.setenv("NOTIFY_SOCKET", path)
     try:
-        proc = th.start_server(binary, ["--port", port, "--bind", HOST, "--save", "",
-                                        "--appendonly", "no", "--dir", str(short_dir),
-                                        "--supervised", "systemd"],
-                               cwd=str(short_dir), logfile=str(short_dir / "log"))
+        proc = th.start_server(binary, args, cwd=str(short_dir), logfile=str(short_dir / "log"))
+    except BaseException:
+        sock.close()
+        raise
     finally:
         monkeypatch.delenv("NOTIFY_SOCKET")
+    return sock, proc
+
+
+def test_supervised_systemd_notify(binary, short_dir, monkeypatch):
+    port = th.free_port()
+    sock, proc = _start_with_notify_socket(
+        binary, ["--port", port, "--bind", HOST, "--save", "", "--appendonly", "no",
+                 "--dir", str(short_dir), "--supervised", "systemd"], short_dir, monkeypatch)
     try:
         with th.RawConn(HOST, port) as c:
             assert c.command("CONFIG", "GET", "supervised") == [b"supervised", b"systemd"]
@@ -205,19 +213,12 @@ def sentinel_binary(request):
 
 def test_sentinel_supervised_systemd_notify(sentinel_binary, short_dir, monkeypatch):
     """The units of `tandem-deploy render` are Type=notify for the Sentinel too."""
-    path = str(short_dir / "notify.sock")
-    sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
-    sock.bind(path)
     port = th.free_port()
     conf = short_dir / "sentinel.conf"  # Sentinel needs a writable config file
     conf.write_text(f"port {port}\nbind {HOST}\nsupervised systemd\n"
                     f"sentinel monitor m {HOST} {th.unused_port()} 2\n")
-    monkeypatch.setenv("NOTIFY_SOCKET", path)
-    try:
-        proc = th.start_server(sentinel_binary, [conf, "--port", port, "--bind", HOST],
-                               cwd=str(short_dir), logfile=str(short_dir / "log"))
-    finally:
-        monkeypatch.delenv("NOTIFY_SOCKET")
+    sock, proc = _start_with_notify_socket(sentinel_binary, [conf, "--port", port, "--bind", HOST],
+                                           short_dir, monkeypatch)
     try:
         with th.RawConn(HOST, port) as c:
             assert c.command("SENTINEL", "CONFIG", "GET", "resolve-hostnames") \

@@ -251,4 +251,17 @@ TEST_CASE("keyspace: Entry::access is the LRU second, or under LFU the minute an
   // An overwrite under LFU keeps the counter (dbOverwrite).
   db.Set("b", Value::String("2"));
   CHECK(l->lfu_counter() == 77);
+
+  // RESTORE / RDB load (objectSetLRUOrLFU): under LFU the frequency applies, the idle time not.
+  l->RestoreAccess(true, 42, 100);
+  CHECK(l->lfu_counter() == 42);
+  CHECK(l->lfu_minutes() == 1234);
+  l->RestoreAccess(true, -1, 100);
+  CHECK(l->lfu_counter() == 42);
+  // Otherwise the idle time moves the last access back, and the frequency is ignored.
+  const uint32_t fresh = e->lru_seconds();
+  e->RestoreAccess(false, 42, 100);
+  CHECK(e->lru_seconds() == fresh - 100);
+  e->RestoreAccess(false, -1, -1);
+  CHECK(e->lru_seconds() == fresh - 100);
 }
