@@ -434,7 +434,7 @@ class Events:
 
     def _poll(self) -> None:
         for addr, c in self.conns.items():
-            while True:
+            for _ in range(1000):  # bounded: events are sparse; the rest waits for the next poll
                 try:
                     msg = th.parse(c.read_reply(timeout=0.05))
                 except socket.timeout:
