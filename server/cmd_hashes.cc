@@ -4,6 +4,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <array>
 #include <cctype>
 #include <cerrno>
 #include <climits>
@@ -13,6 +14,7 @@
 #include <cstring>
 #include <numeric>
 #include <optional>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -27,7 +29,6 @@ namespace tandem::server {
 namespace {
 
 using storage::Entry;
-using storage::HashObject;
 using storage::ObjType;
 
 constexpr std::string_view kHashNotInteger = "ERR hash value is not an integer";
@@ -39,10 +40,7 @@ storage::HashLimits Limits(CommandContext& ctx) {
           static_cast<size_t>(std::max<long long>(0, c.hash_max_listpack_value))};
 }
 
-HashObject& Hash(Entry* e) { return e->value.As<HashObject>(); }
-
-// The OBJECT ENCODING of the key follows the object's after a write.
-void SyncHashEncoding(Entry* e) { e->value.encoding = Hash(e).encoding(); }
+storage::Hash HashOf(Entry* e) { return storage::Hash(e->value); }
 
 // Read lookup (lookupKeyRead + checkType): the hash entry, or nullptr with `wrong` telling whether
 // a WRONGTYPE error was already sent.
@@ -58,10 +56,23 @@ Entry* ReadHash(CommandContext& ctx, std::string_view key, bool& wrong) {
 }
 
 // hashTypeLookupWriteOrCreate: the hash at `key`, created empty when missing; nullptr after a
-// WRONGTYPE reply. The caller must leave a created hash non-empty.
-Entry* WriteHashOrCreate(CommandContext& ctx, std::string_view key) {
+// WRONGTYPE reply. The caller must leave a created hash non-empty. A created hash gets room in
+// its entry for the field/value pairs `items` when they fit a listpack, so it stays one
+// allocation.
+Entry* WriteHashOrCreate(CommandContext& ctx, std::string_view key,
+                         std::span<const std::string_view> items = {}) {
   Entry* e = ctx.LookupWrite(key);
-  if (e == nullptr) return ctx.db().Add(key, HashObject::NewValue());
+  if (e == nullptr) {
+    const storage::HashLimits limits = Limits(ctx);
+    size_t reserve = 0;
+    if (items.size() / 2 <= limits.max_listpack_entries &&
+        std::all_of(items.begin(), items.end(),
+                    [&](std::string_view s) { return s.size() <= limits.max_listpack_value; })) {
+      reserve = storage::Hash::PackedSize(items);
+    }
+    return ctx.db().AddString(key, storage::packed::kEmptyHeader, storage::Encoding::kListpack,
+                              ObjType::kHash, reserve);
+  }
   if (e->value.type != ObjType::kHash) {
     ctx.Error(err::kWrongType);
     return nullptr;
@@ -69,20 +80,24 @@ Entry* WriteHashOrCreate(CommandContext& ctx, std::string_view key) {
   return e;
 }
 
+// A new counter hash's first pair, for its room: the field and a value of up to 20 digits.
+std::array<std::string_view, 2> CounterItems(std::string_view field) {
+  return {field, std::string_view("-9223372036854775808")};
+}
+
 // ---- writes ------------------------------------------------------------------------------------
 
 void HsetGeneric(CommandContext& ctx, bool hmset) {
   if (ctx.args.size() % 2 == 1) return ctx.WrongArity();
-  Entry* e = WriteHashOrCreate(ctx, ctx.args[1]);
+  Entry* e = WriteHashOrCreate(ctx, ctx.args[1], ctx.args.subspan(2));
   if (e == nullptr) return;
-  HashObject& h = Hash(e);
+  storage::Hash h = HashOf(e);
   storage::HashLimits limits = Limits(ctx);
   h.TryConversion(ctx.args.subspan(2), limits);
   int64_t created = 0;
   for (size_t i = 2; i < ctx.args.size(); i += 2) {
     if (h.Set(ctx.args[i], ctx.args[i + 1], limits)) ++created;
   }
-  SyncHashEncoding(e);
   ctx.Notify(kNotifyHash, "hset", ctx.args[1]);
   ctx.Dirty((ctx.args.size() - 2) / 2);
   if (hmset) {
@@ -95,14 +110,13 @@ void CmdHset(CommandContext& ctx) { HsetGeneric(ctx, false); }
 void CmdHmset(CommandContext& ctx) { HsetGeneric(ctx, true); }
 
 void CmdHsetnx(CommandContext& ctx) {
-  Entry* e = WriteHashOrCreate(ctx, ctx.args[1]);
+  Entry* e = WriteHashOrCreate(ctx, ctx.args[1], ctx.args.subspan(2, 2));
   if (e == nullptr) return;
-  HashObject& h = Hash(e);
+  storage::Hash h = HashOf(e);
   if (h.Exists(ctx.args[2])) return ctx.reply().Integer(0);
   storage::HashLimits limits = Limits(ctx);
   h.TryConversion(ctx.args.subspan(2, 2), limits);
   h.Set(ctx.args[2], ctx.args[3], limits);
-  SyncHashEncoding(e);
   ctx.Notify(kNotifyHash, "hset", ctx.args[1]);
   ctx.Dirty();
   ctx.reply().Integer(1);
@@ -112,7 +126,7 @@ void CmdHdel(CommandContext& ctx) {
   Entry* e = ctx.LookupWrite(ctx.args[1]);
   if (e == nullptr) return ctx.reply().Integer(0);
   if (e->value.type != ObjType::kHash) return ctx.Error(err::kWrongType);
-  HashObject& h = Hash(e);
+  storage::Hash h = HashOf(e);
   int64_t deleted = 0;
   bool removed = false;
   for (size_t i = 2; i < ctx.args.size(); ++i) {
@@ -136,9 +150,9 @@ void CmdHdel(CommandContext& ctx) {
 void CmdHincrby(CommandContext& ctx) {
   int64_t incr = 0;
   if (!ParseInt64(ctx.args[3], incr)) return ctx.Error(err::kNotInteger);
-  Entry* e = WriteHashOrCreate(ctx, ctx.args[1]);
+  Entry* e = WriteHashOrCreate(ctx, ctx.args[1], CounterItems(ctx.args[2]));
   if (e == nullptr) return;
-  HashObject& h = Hash(e);
+  storage::Hash h = HashOf(e);
   int64_t value = 0;
   if (std::optional<std::string_view> cur = h.Get(ctx.args[2])) {
     if (!ParseInt64(*cur, value)) return ctx.Error(kHashNotInteger);
@@ -149,7 +163,6 @@ void CmdHincrby(CommandContext& ctx) {
   }
   value += incr;
   h.Set(ctx.args[2], std::to_string(value), Limits(ctx));
-  SyncHashEncoding(e);
   ctx.reply().Integer(value);
   ctx.Notify(kNotifyHash, "hincrby", ctx.args[1]);
   ctx.Dirty();
@@ -159,9 +172,9 @@ void CmdHincrbyfloat(CommandContext& ctx) {
   long double incr = 0;
   if (!ParseLongDouble(ctx.args[3], incr)) return ctx.Error(err::kNotFloat);
   if (std::isnan(incr) || std::isinf(incr)) return ctx.Error("ERR value is NaN or Infinity");
-  Entry* e = WriteHashOrCreate(ctx, ctx.args[1]);
+  Entry* e = WriteHashOrCreate(ctx, ctx.args[1], CounterItems(ctx.args[2]));
   if (e == nullptr) return;
-  HashObject& h = Hash(e);
+  storage::Hash h = HashOf(e);
   long double value = 0;
   if (std::optional<std::string_view> cur = h.Get(ctx.args[2])) {
     if (!ParseLongDouble(*cur, value)) return ctx.Error(kHashNotFloat);
@@ -170,7 +183,6 @@ void CmdHincrbyfloat(CommandContext& ctx) {
   if (std::isnan(value) || std::isinf(value)) return ctx.Error(err::kIncrFloatNaN);
   std::string text = FormatLongDoubleHuman(value);
   h.Set(ctx.args[2], text, Limits(ctx));
-  SyncHashEncoding(e);
   ctx.reply().Bulk(text);
   ctx.Notify(kNotifyHash, "hincrbyfloat", ctx.args[1]);
   ctx.PropagateAs({"HSET", std::string(ctx.args[1]), std::string(ctx.args[2]), text});
@@ -184,7 +196,7 @@ void CmdHget(CommandContext& ctx) {
   Entry* e = ReadHash(ctx, ctx.args[1], wrong);
   if (wrong) return;
   std::optional<std::string_view> v;
-  if (e != nullptr) v = Hash(e).Get(ctx.args[2]);
+  if (e != nullptr) v = HashOf(e).Get(ctx.args[2]);
   if (!v) return ctx.reply().Null();
   ctx.reply().Bulk(*v);
 }
@@ -196,7 +208,7 @@ void CmdHmget(CommandContext& ctx) {
   ctx.reply().ArrayHeader(static_cast<int64_t>(ctx.args.size() - 2));
   for (size_t i = 2; i < ctx.args.size(); ++i) {
     std::optional<std::string_view> v;
-    if (e != nullptr) v = Hash(e).Get(ctx.args[i]);
+    if (e != nullptr) v = HashOf(e).Get(ctx.args[i]);
     if (!v) {
       ctx.reply().Null();
     } else {
@@ -209,7 +221,7 @@ void CmdHlen(CommandContext& ctx) {
   bool wrong = false;
   Entry* e = ReadHash(ctx, ctx.args[1], wrong);
   if (wrong) return;
-  ctx.reply().Integer(e != nullptr ? static_cast<int64_t>(Hash(e).size()) : 0);
+  ctx.reply().Integer(e != nullptr ? static_cast<int64_t>(HashOf(e).size()) : 0);
 }
 
 void CmdHstrlen(CommandContext& ctx) {
@@ -217,7 +229,7 @@ void CmdHstrlen(CommandContext& ctx) {
   Entry* e = ReadHash(ctx, ctx.args[1], wrong);
   if (wrong) return;
   std::optional<std::string_view> v;
-  if (e != nullptr) v = Hash(e).Get(ctx.args[2]);
+  if (e != nullptr) v = HashOf(e).Get(ctx.args[2]);
   ctx.reply().Integer(v ? static_cast<int64_t>(v->size()) : 0);
 }
 
@@ -225,7 +237,7 @@ void CmdHexists(CommandContext& ctx) {
   bool wrong = false;
   Entry* e = ReadHash(ctx, ctx.args[1], wrong);
   if (wrong) return;
-  ctx.reply().Integer(e != nullptr && Hash(e).Exists(ctx.args[2]) ? 1 : 0);
+  ctx.reply().Integer(e != nullptr && HashOf(e).Exists(ctx.args[2]) ? 1 : 0);
 }
 
 enum WalkFlags : unsigned { kKeys = 1, kValues = 2 };
@@ -236,14 +248,14 @@ void HgetallGeneric(CommandContext& ctx, unsigned flags) {
   Entry* e = ReadHash(ctx, ctx.args[1], wrong);
   if (wrong) return;
   resp::ReplyBuilder& r = ctx.reply();
-  int64_t n = e != nullptr ? static_cast<int64_t>(Hash(e).size()) : 0;
+  int64_t n = e != nullptr ? static_cast<int64_t>(HashOf(e).size()) : 0;
   if (flags == (kKeys | kValues)) {
     r.MapHeader(n);
   } else {
     r.ArrayHeader(n);
   }
   if (e == nullptr) return;
-  Hash(e).ForEach([&](std::string_view f, std::string_view v) {
+  HashOf(e).ForEach([&](std::string_view f, std::string_view v) {
     if (flags & kKeys) r.Bulk(f);
     if (flags & kValues) r.Bulk(v);
   });
@@ -259,7 +271,7 @@ void HrandfieldWithCount(CommandContext& ctx, int64_t l, bool withvalues) {
   if (wrong) return;
   resp::ReplyBuilder& r = ctx.reply();
   if (e == nullptr || l == 0) return r.EmptyArray();
-  HashObject& h = Hash(e);
+  storage::Hash h = HashOf(e);
   const bool resp3 = ctx.client.resp >= 3;
   auto emit = [&](std::string_view f, std::string_view v) {
     if (withvalues && resp3) r.ArrayHeader(2);
@@ -344,7 +356,7 @@ void CmdHrandfield(CommandContext& ctx) {
   Entry* e = ReadHash(ctx, ctx.args[1], wrong);
   if (wrong) return;
   if (e == nullptr) return ctx.reply().Null();
-  ctx.reply().Bulk(Hash(e).Random(ctx.keyspace().random()).first);
+  ctx.reply().Bulk(HashOf(e).Random(ctx.keyspace().random()).first);
 }
 
 void CmdHscan(CommandContext& ctx) {
@@ -364,7 +376,7 @@ void CmdHscan(CommandContext& ctx) {
   const int64_t count = opts.count;
   const std::string_view pattern = opts.pattern;
   const bool use_pattern = opts.use_pattern;
-  HashObject& h = Hash(e);
+  storage::Hash h = HashOf(e);
   std::vector<std::pair<std::string, std::string>> items;
   auto collect = [&](std::string_view f, std::string_view v) {
     items.emplace_back(std::string(f), std::string(v));

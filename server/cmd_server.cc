@@ -419,7 +419,7 @@ void XorObjectDigest(Digest& digest, const Entry& e) {
     std::string_view s = e.value.str();
     MixDigest(digest, s.data(), s.size());
   } else {
-    e.value.obj()->Digest(digest);
+    storage::DigestAggregate(e.value, digest);
   }
   if (e.expire_ms >= 0) XorDigest(digest, "!!expire!!", 10);
 }

@@ -12,8 +12,8 @@
 //    event that emptied it;
 //  - WITHSCORES replies are flat [member, score, ...] in RESP2 and [[member, score], ...] in
 //    RESP3 (ZPOPMIN / ZPOPMAX without COUNT stay flat in both); scores are doubles ("%.17g").
-//  - the keyspace Value carries OBJECT ENCODING separately from the object, so every change
-//    copies the zset's encoding back (SyncZSetEncoding).
+//  - a zset is a storage::ZSet handle over its keyspace Value: a listpack's bytes are the
+//    Value's own, a skiplist is an Object; the Value's encoding is OBJECT ENCODING's answer.
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -53,8 +53,8 @@ using storage::LexRange;
 using storage::ObjType;
 using storage::ScoreRange;
 using storage::SetObject;
+using storage::ZSet;
 using storage::ZSetLimits;
-using storage::ZSetObject;
 
 constexpr std::string_view kMinMaxNotFloat = "ERR min or max is not a float";
 constexpr std::string_view kMinMaxNotLex = "ERR min or max not valid string range item";
@@ -65,9 +65,7 @@ constexpr std::string_view kMustBePositive = "ERR value is out of range, must be
 // Utility
 // ---------------------------------------------------------------------------------------------
 
-ZSetObject& ZSet(Entry* e) { return e->value.As<ZSetObject>(); }
-
-void SyncZSetEncoding(Entry* e) { e->value.encoding = ZSet(e).encoding(); }
+ZSet ZSetOf(Entry* e) { return ZSet(e->value); }
 
 ZSetLimits Limits(CommandContext& ctx) {
   const ServerConfig& c = ctx.server.config();
@@ -152,10 +150,7 @@ bool ParseLexRange(std::string_view min, std::string_view max, LexRange& r) {
 
 // Deletes `key` if its zset became empty; emits the generic "del" event. Returns true if it did.
 bool DeleteIfEmpty(CommandContext& ctx, Entry* e, std::string_view key) {
-  if (!ZSet(e).empty()) {
-    SyncZSetEncoding(e);
-    return false;
-  }
+  if (!ZSetOf(e).empty()) return false;
   std::string k(key);
   ctx.db().Delete(k);
   ctx.Notify(kNotifyGeneric, "del", k);
@@ -178,12 +173,12 @@ void ReplyItemsHeader(CommandContext& ctx, size_t n, bool withscores) {
 // A new zset value holding `items` (copied), encoded as a fresh result of that size is.
 storage::Value BuildZSet(const std::vector<std::pair<std::string_view, double>>& items,
                          const ZSetLimits& limits) {
-  auto z = std::make_unique<ZSetObject>(items.size() > limits.max_entries
-                                            ? storage::Encoding::kSkiplist
-                                            : storage::Encoding::kListpack);
-  for (const auto& [m, s] : items) z->Insert(m, s, limits);
-  storage::Encoding enc = z->encoding();
-  return storage::Value::Of(ObjType::kZSet, enc, std::move(z));
+  storage::Value v =
+      ZSet::NewValue(items.size() > limits.max_entries ? storage::Encoding::kSkiplist
+                                                       : storage::Encoding::kListpack);
+  ZSet z(v);
+  for (const auto& [m, s] : items) z.Insert(m, s, limits);
+  return v;
 }
 
 // Stores a result zset at `dst` (setKey: replaces any value and its TTL), or deletes `dst`
@@ -220,7 +215,7 @@ enum ZaddFlags : unsigned {
 enum ZaddOut : unsigned { kOutNop = 1, kOutAdded = 2, kOutUpdated = 4 };
 
 // zsetAdd: adds or updates one element. Returns false when the resulting score is NaN.
-bool ZsetAdd(ZSetObject& z, std::string_view member, double score, unsigned flags,
+bool ZsetAdd(ZSet z, std::string_view member, double score, unsigned flags,
              const ZSetLimits& limits, unsigned& out, double& newscore) {
   out = 0;
   if (std::isnan(score)) return false;
@@ -308,14 +303,26 @@ void ZaddGeneric(CommandContext& ctx, unsigned flags) {
   const ZSetLimits limits = Limits(ctx);
   bool nan_error = false;
   if (e == nullptr && !xx) {
-    storage::Encoding enc = ZSetObject::EncodingForNew(limits, a[scoreidx + 1].size());
-    e = ctx.db().Add(key, ZSetObject::NewValue(enc));
+    storage::Encoding enc = ZSet::EncodingForNew(limits, a[scoreidx + 1].size());
+    if (enc == storage::Encoding::kListpack) {
+      // Room in the new key's entry for the elements when they fit a listpack.
+      size_t reserve = storage::packed::kHeader;
+      for (size_t j = 0; j < elements && reserve != 0; ++j) {
+        std::string_view m = a[scoreidx + 1 + j * 2];
+        reserve = elements <= limits.max_entries && m.size() <= limits.max_value
+                      ? reserve + storage::PackedZList::ElementSize(m, scores[j])
+                      : 0;
+      }
+      e = ctx.db().AddString(key, storage::packed::kEmptyHeader, enc, ObjType::kZSet, reserve);
+    } else {
+      e = ctx.db().Add(key, ZSet::NewValue(enc));
+    }
   }
   if (e != nullptr) {
     for (size_t j = 0; j < elements; ++j) {
       unsigned out = 0;
       double newscore = 0;
-      if (!ZsetAdd(ZSet(e), a[scoreidx + 1 + j * 2], scores[j], flags, limits, out, newscore)) {
+      if (!ZsetAdd(ZSetOf(e), a[scoreidx + 1 + j * 2], scores[j], flags, limits, out, newscore)) {
         nan_error = true;
         break;
       }
@@ -324,7 +331,6 @@ void ZaddGeneric(CommandContext& ctx, unsigned flags) {
       if (!(out & kOutNop)) ++processed;
       score = newscore;
     }
-    SyncZSetEncoding(e);
   }
   if (nan_error) {
     ctx.Error(kNaNScore);
@@ -353,7 +359,7 @@ void CmdZincrby(CommandContext& ctx) { ZaddGeneric(ctx, kZaddIncr); }
 void CmdZcard(CommandContext& ctx) {
   Entry* e = ctx.LookupRead(ctx.args[1]);
   if (WrongType(ctx, e)) return;
-  ctx.reply().Integer(e == nullptr ? 0 : static_cast<int64_t>(ZSet(e).size()));
+  ctx.reply().Integer(e == nullptr ? 0 : static_cast<int64_t>(ZSetOf(e).size()));
 }
 
 void CmdZcount(CommandContext& ctx) {
@@ -362,7 +368,7 @@ void CmdZcount(CommandContext& ctx) {
   Entry* e = ctx.LookupRead(ctx.args[1]);
   if (WrongType(ctx, e)) return;
   if (e == nullptr) return ctx.reply().Integer(0);
-  auto [first, end] = ZSet(e).RanksOf(r);
+  auto [first, end] = ZSetOf(e).RanksOf(r);
   ctx.reply().Integer(end > first ? static_cast<int64_t>(end - first) : 0);
 }
 
@@ -372,7 +378,7 @@ void CmdZlexcount(CommandContext& ctx) {
   Entry* e = ctx.LookupRead(ctx.args[1]);
   if (WrongType(ctx, e)) return;
   if (e == nullptr) return ctx.reply().Integer(0);
-  auto [first, end] = ZSet(e).RanksOf(r);
+  auto [first, end] = ZSetOf(e).RanksOf(r);
   ctx.reply().Integer(end > first ? static_cast<int64_t>(end - first) : 0);
 }
 
@@ -380,7 +386,7 @@ void CmdZscore(CommandContext& ctx) {
   Entry* e = ctx.LookupRead(ctx.args[1]);
   if (WrongType(ctx, e)) return;
   std::optional<double> s;
-  if (e != nullptr) s = ZSet(e).Score(ctx.args[2]);
+  if (e != nullptr) s = ZSetOf(e).Score(ctx.args[2]);
   if (s) {
     ctx.reply().Double(*s);
   } else {
@@ -394,7 +400,7 @@ void CmdZmscore(CommandContext& ctx) {
   ctx.reply().ArrayHeader(static_cast<int64_t>(ctx.args.size() - 2));
   for (size_t i = 2; i < ctx.args.size(); ++i) {
     std::optional<double> s;
-    if (e != nullptr) s = ZSet(e).Score(ctx.args[i]);
+    if (e != nullptr) s = ZSetOf(e).Score(ctx.args[i]);
     if (s) {
       ctx.reply().Double(*s);
     } else {
@@ -407,7 +413,7 @@ void RankGeneric(CommandContext& ctx, bool reverse) {
   Entry* e = ctx.LookupRead(ctx.args[1]);
   if (WrongType(ctx, e)) return;
   if (e == nullptr) return ctx.reply().Null();
-  const ZSetObject& z = ZSet(e);
+  const ZSet z = ZSetOf(e);
   std::optional<size_t> r = z.Rank(ctx.args[2]);
   if (!r) return ctx.reply().Null();
   ctx.reply().Integer(static_cast<int64_t>(reverse ? z.size() - 1 - *r : *r));
@@ -429,7 +435,7 @@ using Items = std::vector<std::pair<std::string_view, double>>;
 // offset skips everything, as Redis's `while (ln && offset--)` does), then collects up to `limit`
 // (negative: no limit) while `in_range(member, score)` holds.
 template <typename InRange>
-void CollectRange(const ZSetObject& z, size_t start, bool reverse, int64_t offset, int64_t limit,
+void CollectRange(const ZSet& z, size_t start, bool reverse, int64_t offset, int64_t limit,
                   InRange&& in_range, Items& out) {
   if (offset < 0) return;
   z.Walk(start, reverse, [&](std::string_view m, double s) {
@@ -506,7 +512,7 @@ void ZrangeGeneric(CommandContext& ctx, size_t argc_start, bool store, RangeType
   if (WrongType(ctx, e)) return;
   Items items;
   if (e != nullptr) {
-    const ZSetObject& z = ZSet(e);
+    const ZSet z = ZSetOf(e);
     const auto llen = static_cast<int64_t>(z.size());
     switch (rangetype) {
       case RangeType::kAuto:
@@ -592,8 +598,8 @@ void CmdZrem(CommandContext& ctx) {
   if (e == nullptr) return ctx.reply().Integer(0);
   int64_t deleted = 0;
   for (size_t i = 2; i < ctx.args.size(); ++i) {
-    if (ZSet(e).Erase(ctx.args[i])) ++deleted;
-    if (ZSet(e).empty()) break;
+    if (ZSetOf(e).Erase(ctx.args[i])) ++deleted;
+    if (ZSetOf(e).empty()) break;
   }
   if (deleted > 0) {
     ctx.Notify(kNotifyZset, "zrem", key);
@@ -619,7 +625,7 @@ void ZremrangeGeneric(CommandContext& ctx, RangeType type) {
   Entry* e = ctx.LookupWrite(key);
   if (WrongType(ctx, e)) return;
   if (e == nullptr) return ctx.reply().Integer(0);
-  ZSetObject& z = ZSet(e);
+  ZSet z = ZSetOf(e);
   size_t first = 0;
   size_t last = 0;  // exclusive
   std::string_view event;
@@ -682,7 +688,7 @@ void ZpopGeneric(CommandContext& ctx, std::span<const std::string_view> keys, bo
   }
   if (count == 0) return r.EmptyArray();
   if (count == -1) count = 1;
-  ZSetObject& z = ZSet(e);
+  ZSet z = ZSetOf(e);
   const auto rangelen =
       static_cast<size_t>(std::min<int64_t>(count, static_cast<int64_t>(z.size())));
   if (!nested && !emitkey) {
@@ -823,7 +829,7 @@ void ZrandmemberWithCount(CommandContext& ctx, int64_t l, bool withscores) {
   if (WrongType(ctx, e)) return;
   resp::ReplyBuilder& r = ctx.reply();
   if (e == nullptr) return r.EmptyArray();
-  const ZSetObject& z = ZSet(e);
+  const ZSet z = ZSetOf(e);
   const size_t size = z.size();
   const bool uniq = l >= 0;
   const uint64_t count = uniq ? static_cast<uint64_t>(l) : static_cast<uint64_t>(-l);
@@ -834,7 +840,7 @@ void ZrandmemberWithCount(CommandContext& ctx, int64_t l, bool withscores) {
   if (!uniq || count == 1) {
     ReplyItemsHeader(ctx, count, withscores);
     for (uint64_t i = 0; i < count; ++i) {
-      ZSetObject::Item it = z.Random(rng);
+      ZSet::Item it = z.Random(rng);
       ReplyItem(r, it.member, it.score, withscores, nested);
     }
     return;
@@ -857,7 +863,7 @@ void ZrandmemberWithCount(CommandContext& ctx, int64_t l, bool withscores) {
   }
   ReplyItemsHeader(ctx, count, withscores);
   for (size_t i = 0; i < count; ++i) {
-    ZSetObject::Item it = z.At(ranks[i]);
+    ZSet::Item it = z.At(ranks[i]);
     ReplyItem(r, it.member, it.score, withscores, nested);
   }
 }
@@ -885,7 +891,7 @@ void CmdZrandmember(CommandContext& ctx) {
   Entry* e = ctx.LookupRead(a[1]);
   if (WrongType(ctx, e)) return;
   if (e == nullptr) return ctx.reply().Null();
-  ctx.reply().Bulk(ZSet(e).Random(ctx.keyspace().random()).member);
+  ctx.reply().Bulk(ZSetOf(e).Random(ctx.keyspace().random()).member);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -899,13 +905,13 @@ enum class Aggregate { kSum, kMin, kMax };
 // by ForEach stay valid until the command ends: a set's intset members are made on the fly, so
 // they are kept in `arena` (a deque never moves its elements).
 struct Source {
-  const ZSetObject* zset = nullptr;
+  const storage::Value* zset = nullptr;
   const SetObject* set = nullptr;
   std::deque<std::string>* arena = nullptr;
   double weight = 1.0;
-  size_t size() const { return zset ? zset->size() : (set ? set->size() : 0); }
+  size_t size() const { return zset ? ZSet::Read(*zset).size() : (set ? set->size() : 0); }
   std::optional<double> Find(std::string_view m) const {
-    if (zset) return zset->Score(m);
+    if (zset) return ZSet::Read(*zset).Score(m);
     if (set && set->Contains(m)) return 1.0;
     return std::nullopt;
   }
@@ -913,7 +919,7 @@ struct Source {
   template <typename Fn>
   void ForEach(Fn&& fn) const {
     if (zset) {
-      zset->ForEach(fn);
+      ZSet::Read(*zset).ForEach(fn);
     } else if (set) {
       set->ForEach([&](std::string_view m) { fn(std::string_view(arena->emplace_back(m)), 1.0); });
     }
@@ -957,7 +963,7 @@ void SetOpGeneric(CommandContext& ctx, std::string_view dstkey, size_t numkeys_i
     Entry* e = store ? ctx.LookupWrite(a[j]) : ctx.LookupRead(a[j]);
     if (e == nullptr) continue;
     if (e->value.type == ObjType::kZSet) {
-      src[i].zset = &ZSet(e);
+      src[i].zset = &e->value;
     } else if (e->value.type == ObjType::kSet) {
       src[i].set = &e->value.As<SetObject>();
     } else {
@@ -1074,14 +1080,13 @@ void SetOpGeneric(CommandContext& ctx, std::string_view dstkey, size_t numkeys_i
   });
   if (store) {
     const ZSetLimits limits = Limits(ctx);
-    auto z = std::make_unique<ZSetObject>(storage::Encoding::kSkiplist);
-    for (const auto& [m, s] : result) z->Insert(m, s, limits);
-    z->ConvertToListpackIfFits(limits);
-    storage::Encoding enc = z->encoding();
+    storage::Value v = ZSet::NewValue(storage::Encoding::kSkiplist);
+    ZSet z(v);
+    for (const auto& [m, s] : result) z.Insert(m, s, limits);
+    z.ConvertToListpackIfFits(limits);
     std::string_view event =
         op == SetOp::kUnion ? "zunionstore" : (op == SetOp::kInter ? "zinterstore" : "zdiffstore");
-    StoreResult(ctx, dstkey, storage::Value::Of(ObjType::kZSet, enc, std::move(z)), result.size(),
-                event);
+    StoreResult(ctx, dstkey, std::move(v), result.size(), event);
     return;
   }
   resp::ReplyBuilder& r = ctx.reply();
@@ -1120,7 +1125,7 @@ void CmdZscan(CommandContext& ctx) {
   const int64_t count = opts.count;
   const std::string_view pattern = opts.pattern;
   const bool use_pattern = opts.use_pattern;
-  const ZSetObject& z = ZSet(e);
+  const ZSet z = ZSetOf(e);
   std::vector<std::pair<std::string_view, double>> found;
   if (z.encoding() == storage::Encoding::kListpack) {
     cursor = z.Scan(cursor, [&](std::string_view m, double s) { found.emplace_back(m, s); });

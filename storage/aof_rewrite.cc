@@ -102,7 +102,7 @@ bool WriteKey(CommandWriter& w, const Entry& e) {
       break;
     }
     case ObjType::kZSet: {
-      const ZSetObject& z = v.As<ZSetObject>();
+      const ZSet z = ZSet::Read(v);
       WriteBatched(w, "ZADD", e.key(), z.size(), 2, [&](auto&& emit) {
         z.ForEach([&](std::string_view m, double score) {
           const std::string s = FormatScore(score);
@@ -112,7 +112,7 @@ bool WriteKey(CommandWriter& w, const Entry& e) {
       break;
     }
     case ObjType::kHash: {
-      const HashObject& h = v.As<HashObject>();
+      const HashView h(v);
       WriteBatched(w, "HMSET", e.key(), h.size(), 2, [&](auto&& emit) {
         h.ForEach([&](std::string_view f, std::string_view val) { emit(f, val); });
       });

@@ -1,7 +1,9 @@
 #include "storage/digest.h"
 
+#include "storage/hash.h"
 #include "storage/sha1.h"
 #include "storage/value.h"
+#include "storage/zset.h"
 
 namespace tandem::storage {
 
@@ -45,6 +47,16 @@ std::string HexDigest(const DigestBytes& d) {
     s += kHex[b & 15];
   }
   return s;
+}
+
+void DigestAggregate(const Value& v, DigestBytes& digest) {
+  if (v.is_packed() && v.type == ObjType::kHash) {
+    HashView(v).Digest(digest);
+  } else if (v.is_packed() && v.type == ObjType::kZSet) {
+    ZSet::Read(v).Digest(digest);
+  } else {
+    v.obj()->Digest(digest);
+  }
 }
 
 }  // namespace tandem::storage

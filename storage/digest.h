@@ -21,4 +21,9 @@ inline void MixDigest(DigestBytes& digest, std::string_view s) {
 uint32_t RedisTypeCode(uint8_t obj_type);
 std::string HexDigest(const DigestBytes& d);
 
+struct Value;
+// xorObjectDigest's per-type part for a non-string value of either encoding (a packed listpack
+// or an Object): mixes the content into `digest` as Redis does for the type.
+void DigestAggregate(const Value& v, DigestBytes& digest);
+
 }  // namespace tandem::storage

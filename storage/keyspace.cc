@@ -57,21 +57,28 @@ Entry* Db::Insert(Entry* e) {
   return e;
 }
 
-Entry* Db::AddString(std::string_view key, std::string_view s, Encoding enc) {
-  if (s.size() > kInlineStringLimit) return Add(key, Value::StringOf(s, enc));
+Entry* Db::AddString(std::string_view key, std::string_view s, Encoding enc, ObjType type,
+                     size_t reserve) {
+  const size_t need = std::max(s.size(), reserve);
+  if (need > kInlineStringLimit) {
+    Value v = Value::StringOf(s, enc);
+    v.type = type;
+    Entry* e = NewEntry(key, 0);
+    e->value = std::move(v);
+    return Insert(e);
+  }
   // The room is rounded up to what glibc's malloc hands out anyway (chunks of 16k bytes with an
   // 8-byte header): the slack lets a slightly longer string overwrite in place later.
   const size_t fixed = sizeof(Entry) + key.size();
-  const size_t room = (((fixed + s.size() + 23) & ~size_t{15}) - 8) - fixed;
+  const size_t room = (((fixed + need + 23) & ~size_t{15}) - 8) - fixed;
   Entry* e = NewEntry(key, room);
-  e->value.InitInline(static_cast<uint32_t>(key.size()), static_cast<uint32_t>(room), s, enc);
+  e->value.InitInline(static_cast<uint32_t>(key.size()), static_cast<uint32_t>(room), s, enc, type);
   return Insert(e);
 }
 
 Entry* Db::Add(std::string_view key, Value value) {
-  if (value.type == ObjType::kString && value.obj() == nullptr &&
-      value.str_size() <= kInlineStringLimit) {
-    return AddString(key, value.str(), value.encoding);
+  if (value.obj() == nullptr && value.str_size() <= kInlineStringLimit) {
+    return AddString(key, value.str(), value.encoding, value.type);
   }
   Entry* e = NewEntry(key, 0);
   e->value = std::move(value);

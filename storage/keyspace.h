@@ -97,7 +97,10 @@ class Db {
   Entry* SetString(std::string_view key, std::string_view s, Encoding enc, bool keep_ttl = false);
   // Adds a new key (must not exist).
   Entry* Add(std::string_view key, Value value);
-  Entry* AddString(std::string_view key, std::string_view s, Encoding enc);
+  // A string, or a packed aggregate's bytes under its type (Value::Packed), in the entry itself,
+  // with room for at least `reserve` bytes (a packed aggregate about to grow).
+  Entry* AddString(std::string_view key, std::string_view s, Encoding enc,
+                   ObjType type = ObjType::kString, size_t reserve = 0);
 
   // Under an LFU maxmemory-policy a new key starts with LFU_INIT_VAL in Entry::access and an
   // overwrite keeps the counter (dbOverwrite); otherwise `access` holds the last access second.

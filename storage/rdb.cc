@@ -302,11 +302,9 @@ std::optional<RdbType> ObjectRdbType(const Value& v) {
       return v.As<SetObject>().encoding() == Encoding::kIntset ? RdbType::kSetIntset
                                                                : RdbType::kSet;
     case ObjType::kZSet:
-      return v.As<ZSetObject>().encoding() == Encoding::kListpack ? RdbType::kZSetListpack
-                                                                  : RdbType::kZSet2;
+      return v.encoding == Encoding::kListpack ? RdbType::kZSetListpack : RdbType::kZSet2;
     case ObjType::kHash:
-      return v.As<HashObject>().encoding() == Encoding::kListpack ? RdbType::kHashListpack
-                                                                  : RdbType::kHash;
+      return v.encoding == Encoding::kListpack ? RdbType::kHashListpack : RdbType::kHash;
     case ObjType::kStream:
       return std::nullopt;
   }
@@ -393,7 +391,7 @@ void EncodeObject(Encoder& e, const Value& v, const SaveOptions& opt) {
       return;
     }
     case ObjType::kZSet: {
-      const auto& z = v.As<ZSetObject>();
+      const ZSet z = ZSet::Read(v);
       if (z.encoding() == Encoding::kListpack) {
         ListpackBuilder lp;
         z.ForEach([&](std::string_view m, double s) {
@@ -415,7 +413,7 @@ void EncodeObject(Encoder& e, const Value& v, const SaveOptions& opt) {
       return;
     }
     case ObjType::kHash: {
-      const auto& h = v.As<HashObject>();
+      const HashView h(v);
       if (h.encoding() == Encoding::kListpack) {
         ListpackBuilder lp;
         h.ForEach([&](std::string_view f, std::string_view val) {
@@ -847,14 +845,6 @@ bool ParseScore(const Item& it, double* out) {
   return end == s.c_str() + s.size() && !std::isnan(*out);
 }
 
-Value WrapHash(std::unique_ptr<HashObject> h) {
-  const Encoding e = h->encoding();
-  return Value::Of(ObjType::kHash, e, std::move(h));
-}
-Value WrapZSet(std::unique_ptr<ZSetObject> z) {
-  const Encoding e = z->encoding();
-  return Value::Of(ObjType::kZSet, e, std::move(z));
-}
 Value WrapList(std::unique_ptr<ListObject> l) {
   return Value::Of(ObjType::kList, Encoding::kQuicklist, std::move(l));
 }
@@ -910,7 +900,8 @@ bool ReadObject(Reader& r, uint8_t type, const EncodingLimits& lim, Value* out, 
       if (n == 0) return *empty = true;
       // Loaded into a skiplist, then converted when it fits a listpack (rdb.c: sorted sets are
       // not stored ordered).
-      auto z = std::make_unique<ZSetObject>(Encoding::kSkiplist);
+      Value zv = ZSet::NewValue(Encoding::kSkiplist);
+      ZSet z(zv);
       std::string m;
       for (uint64_t i = 0; i < n; ++i) {
         const size_t el = r.pos();
@@ -921,29 +912,30 @@ bool ReadObject(Reader& r, uint8_t type, const EncodingLimits& lim, Value* out, 
           return false;
         }
         if (std::isnan(score)) return r.Fail(el, "zset with NaN score detected");
-        if (z->Score(m).has_value()) return r.Fail(el, "duplicate zset fields detected");
-        z->Insert(m, score, ZSetLimits{kUnlimited, kUnlimited});
+        if (z.Score(m).has_value()) return r.Fail(el, "duplicate zset fields detected");
+        z.Insert(m, score, ZSetLimits{kUnlimited, kUnlimited});
       }
-      z->ConvertToListpackIfFits(
+      z.ConvertToListpackIfFits(
           ZSetLimits{lim.zset_max_listpack_entries, lim.zset_max_listpack_value});
-      *out = WrapZSet(std::move(z));
+      *out = std::move(zv);
       return true;
     }
     case RdbType::kHash: {
       uint64_t n = 0;
       if (!r.Count(&n)) return false;
       if (n == 0) return *empty = true;
-      auto h = std::make_unique<HashObject>();
-      if (n > lim.hash_max_listpack_entries) h->ConvertToHashtable();
+      Value hv = Hash::NewValue();
+      Hash h(hv);
+      if (n > lim.hash_max_listpack_entries) h.ConvertToHashtable();
       const HashLimits hl{lim.hash_max_listpack_entries, lim.hash_max_listpack_value};
       std::string f;
       std::string v;
       for (uint64_t i = 0; i < n; ++i) {
         const size_t el = r.pos();
         if (!r.String(&f) || !r.String(&v)) return false;
-        if (!h->Set(f, v, hl)) return r.Fail(el, "duplicate hash fields detected");
+        if (!h.Set(f, v, hl)) return r.Fail(el, "duplicate hash fields detected");
       }
-      *out = WrapHash(std::move(h));
+      *out = std::move(hv);
       return true;
     }
     case RdbType::kListQuicklist:
@@ -1009,20 +1001,21 @@ bool ReadObject(Reader& r, uint8_t type, const EncodingLimits& lim, Value* out, 
 
   switch (static_cast<RdbType>(type)) {
     case RdbType::kHashZipmap: {
-      auto h = std::make_unique<HashObject>();
+      Value hv = Hash::NewValue();
+      Hash h(hv);
       size_t maxlen = 0;
       bool dup = false;
       ParseResult pr = ParseZipmap(blob, [&](std::string_view f, std::string_view v) {
         maxlen = std::max({maxlen, f.size(), v.size()});
-        if (!h->Set(f, v, HashLimits{kUnlimited, kUnlimited})) return !(dup = true);
+        if (!h.Set(f, v, HashLimits{kUnlimited, kUnlimited})) return !(dup = true);
         return true;
       });
       if (dup) return fail("duplicate fields", "zipmap");
       if (!pr) return fail(pr.error(), "zipmap");
-      if (h->size() > lim.hash_max_listpack_entries || maxlen > lim.hash_max_listpack_value) {
-        h->ConvertToHashtable();
+      if (h.size() > lim.hash_max_listpack_entries || maxlen > lim.hash_max_listpack_value) {
+        h.ConvertToHashtable();
       }
-      *out = WrapHash(std::move(h));
+      *out = std::move(hv);
       return true;
     }
     case RdbType::kListZiplist: {
@@ -1070,12 +1063,13 @@ bool ReadObject(Reader& r, uint8_t type, const EncodingLimits& lim, Value* out, 
       if (member) return fail("odd number of elements", kind);
       if (pairs.empty()) return *empty = true;
       const bool skiplist = pairs.size() > lim.zset_max_listpack_entries;
-      auto z = std::make_unique<ZSetObject>(skiplist ? Encoding::kSkiplist : Encoding::kListpack);
+      Value zv = ZSet::NewValue(skiplist ? Encoding::kSkiplist : Encoding::kListpack);
+      ZSet z(zv);
       for (auto& [m, s] : pairs) {
-        if (z->Score(m).has_value()) return fail("duplicate members", kind);
-        z->Insert(m, s, ZSetLimits{kUnlimited, kUnlimited});
+        if (z.Score(m).has_value()) return fail("duplicate members", kind);
+        z.Insert(m, s, ZSetLimits{kUnlimited, kUnlimited});
       }
-      *out = WrapZSet(std::move(z));
+      *out = std::move(zv);
       return true;
     }
     case RdbType::kHashZiplist:
@@ -1091,15 +1085,16 @@ bool ReadObject(Reader& r, uint8_t type, const EncodingLimits& lim, Value* out, 
       if (!pr) return fail(pr.error(), kind);
       if (items.size() % 2 != 0) return fail("odd number of elements", kind);
       if (items.empty()) return *empty = true;
-      auto h = std::make_unique<HashObject>();
+      Value hv = Hash::NewValue();
+      Hash h(hv);
       // A long hash goes straight to a hash table; Redis converts only on the entry count.
-      if (items.size() / 2 > lim.hash_max_listpack_entries) h->ConvertToHashtable();
+      if (items.size() / 2 > lim.hash_max_listpack_entries) h.ConvertToHashtable();
       for (size_t i = 0; i < items.size(); i += 2) {
-        if (!h->Set(items[i], items[i + 1], HashLimits{kUnlimited, kUnlimited})) {
+        if (!h.Set(items[i], items[i + 1], HashLimits{kUnlimited, kUnlimited})) {
           return fail("duplicate fields", kind);
         }
       }
-      *out = WrapHash(std::move(h));
+      *out = std::move(hv);
       return true;
     }
     default:

@@ -56,6 +56,39 @@ Value Value::Integer(int64_t n) {
   return StringOf(std::string_view(buf, static_cast<size_t>(end - buf)), Encoding::kInt);
 }
 
+Value Value::Packed(ObjType type, std::string_view bytes) {
+  Value v = StringOf(bytes, Encoding::kListpack);
+  v.type = type;
+  return v;
+}
+
+void Value::ReplaceBytes(size_t pos, size_t n, std::string_view s) {
+  if (n == 0 && s.empty()) return;
+  const size_t old = str_size();
+  const size_t want = old - n + s.size();
+  if (want <= str_capacity()) {
+    char* b = MutableData();
+    std::memmove(b + pos + s.size(), b + pos + n, old - pos - n);
+    if (!s.empty()) std::memcpy(b + pos, s.data(), s.size());
+    if (flags_ & kInline) {
+      len_ = static_cast<uint32_t>(want);
+    } else {
+      heap_->size = want;
+    }
+    return;
+  }
+  HeapString* h = NewHeap(want);
+  const char* b = str().data();
+  if (pos > 0) std::memcpy(h->data(), b, pos);
+  if (!s.empty()) std::memcpy(h->data() + pos, s.data(), s.size());
+  if (old > pos + n) std::memcpy(h->data() + pos + s.size(), b + pos + n, old - pos - n);
+  h->size = want;
+  if (!(flags_ & kInline) && heap_ != nullptr) ::operator delete(heap_);
+  heap_ = h;
+  flags_ = 0;
+  len_ = 0;
+}
+
 void Value::Release() noexcept {
   if (flags_ & kObject) {
     delete obj_;
@@ -100,7 +133,7 @@ Value& Value::operator=(Value&& o) noexcept {
   if (this == &o) return *this;
   // An inline string keeps its room when the new string fits in it (SET over an existing key,
   // INCR): no allocation, and the entry stays one allocation.
-  if (o.type == ObjType::kString && !(o.flags_ & kObject) && AssignInline(o.str(), o.encoding)) {
+  if (!(o.flags_ & kObject) && AssignInline(o.str(), o.encoding, o.type)) {
     o.Release();
     o.type = ObjType::kString;
     o.encoding = Encoding::kRaw;
@@ -111,9 +144,10 @@ Value& Value::operator=(Value&& o) noexcept {
   return *this;
 }
 
-char* Value::InitInline(uint32_t offset, uint32_t cap, std::string_view s, Encoding enc) {
+char* Value::InitInline(uint32_t offset, uint32_t cap, std::string_view s, Encoding enc,
+                        ObjType t) {
   Release();
-  type = ObjType::kString;
+  type = t;
   encoding = enc;
   flags_ = kInline;
   inline_.cap = cap;
@@ -123,9 +157,9 @@ char* Value::InitInline(uint32_t offset, uint32_t cap, std::string_view s, Encod
   return InlineData();
 }
 
-bool Value::AssignInline(std::string_view s, Encoding enc) {
+bool Value::AssignInline(std::string_view s, Encoding enc, ObjType t) {
   if (!(flags_ & kInline) || s.size() > inline_.cap) return false;
-  type = ObjType::kString;
+  type = t;
   encoding = enc;
   len_ = static_cast<uint32_t>(s.size());
   if (!s.empty()) std::memmove(InlineData(), s.data(), s.size());

@@ -77,6 +77,17 @@ struct Value {
   // Writable bytes of the current string (size str_size()).
   char* MutableData();
 
+  // ---- packed small aggregates (the listpack encodings of hashes and sorted sets)
+  // Their bytes are stored exactly as a string's are, under the aggregate's type: inline in the
+  // key's entry when it is created, else on the heap. No Object: a small hash costs its entry
+  // alone, as Redis's costs a dictEntry, a robj and one listpack. storage/packed.h and the
+  // types' handles (Hash, ZSet) give the bytes their meaning.
+  static Value Packed(ObjType type, std::string_view bytes = {});
+  bool is_packed() const { return type != ObjType::kString && !(flags_ & kObject); }
+  // Replaces n bytes at pos with s. Grows to exactly the size needed, as a listpack reallocs on
+  // every insert (no doubling slack); bytes that outgrow their inline room move to the heap.
+  void ReplaceBytes(size_t pos, size_t n, std::string_view s);
+
   // ---- every other type
   Object* obj() const { return flags_ & kObject ? obj_ : nullptr; }
   template <typename T>
@@ -107,13 +118,15 @@ struct Value {
     return v;
   }
 
-  // For Db only: makes this Value (the last member of an Entry) an inline string of `size`
-  // bytes whose room of `cap` bytes starts `offset` bytes after the Value. Returns the bytes.
-  char* InitInline(uint32_t offset, uint32_t cap, std::string_view s, Encoding enc);
+  // For Db only: makes this Value (the last member of an Entry) an inline string (or packed
+  // aggregate of `type`) of `size` bytes whose room of `cap` bytes starts `offset` bytes after
+  // the Value. Returns the bytes.
+  char* InitInline(uint32_t offset, uint32_t cap, std::string_view s, Encoding enc,
+                   ObjType type = ObjType::kString);
   // Stores the string `s` in this Value's inline room if it fits (an entry's value being
   // overwritten: INCR, SET). Returns false, changing nothing, when it does not fit or the value
   // is not inline.
-  bool AssignInline(std::string_view s, Encoding enc);
+  bool AssignInline(std::string_view s, Encoding enc, ObjType type = ObjType::kString);
 
  private:
   struct HeapString {  // followed by `cap` bytes

@@ -1,6 +1,7 @@
 #include "storage/zset.h"
 
 #include <algorithm>
+#include <cmath>
 #include <cstdio>
 #include <cstring>
 #include <new>
@@ -240,309 +241,377 @@ bool ZSkipList::Valid() const {
 }
 
 // ---------------------------------------------------------------------------------------------
-// ZSetObject
+// ZSetSkiplist
 // ---------------------------------------------------------------------------------------------
 
-ZSetObject::ZSetObject(Encoding encoding) : encoding_(encoding) {
-  if (encoding_ == Encoding::kSkiplist) {
-    zsl_ = std::make_unique<ZSkipList>();
-    dict_ = std::make_unique<MemberDict>();
-  }
-}
+ZSetSkiplist::~ZSetSkiplist() = default;
 
-ZSetObject::~ZSetObject() { FreeSkiplist(); }
-
-void ZSetObject::FreeSkiplist() {
-  // The dict only links the nodes; the skiplist owns and frees them.
-  dict_.reset();
-  zsl_.reset();
-}
-
-// ---------------------------------------------------------------------------------------------
-// PackedZList
-
-std::pair<std::string_view, double> PackedZList::Next(std::string_view buf, size_t& pos) {
-  std::string_view member = packed::NextString(buf, pos);
-  double score;
-  std::memcpy(&score, buf.data() + pos, sizeof score);
-  pos += sizeof score;
-  return {member, score};
-}
-
-size_t PackedZList::OffsetOf(size_t i) const {
-  size_t pos = 0;
-  for (size_t k = 0; k < i; ++k) Next(buf_, pos);
-  return pos;
-}
-
-std::pair<std::string_view, double> PackedZList::At(size_t i) const {
-  size_t pos = OffsetOf(i);
-  return Next(buf_, pos);
-}
-
-void PackedZList::InsertAt(size_t i, std::string_view member, double score) {
-  std::string entry;
-  packed::AppendLength(entry, member.size());
-  entry.append(member);
-  entry.append(reinterpret_cast<const char*>(&score), sizeof score);
-  buf_.Replace(OffsetOf(i), 0, entry);
-  ++count_;
-}
-
-void PackedZList::EraseRange(size_t first, size_t end) {
-  if (first >= end) return;
-  const size_t from = OffsetOf(first);
-  size_t to = from;
-  for (size_t k = first; k < end; ++k) Next(buf_, to);
-  buf_.Erase(from, to - from);
-  count_ -= static_cast<uint32_t>(end - first);
-}
-
-// ---------------------------------------------------------------------------------------------
-// ZSetObject
-
-Value ZSetObject::NewValue(Encoding encoding) {
-  return Value::Of(ObjType::kZSet, encoding, std::make_unique<ZSetObject>(encoding));
-}
-
-Encoding ZSetObject::EncodingForNew(const ZSetLimits& limits, size_t first_member_len) {
-  if (limits.max_entries == 0 || limits.max_value < first_member_len) return Encoding::kSkiplist;
-  return Encoding::kListpack;
-}
-
-size_t ZSetObject::size() const {
-  return encoding_ == Encoding::kListpack ? lp_.size() : zsl_->size();
-}
-
-size_t ZSetObject::LpLowerBound(double score, std::string_view member) const {
-  const std::string_view buf = lp_.bytes();
-  size_t pos = 0;
-  for (size_t i = 0; i < lp_.size(); ++i) {
-    auto [m, s] = PackedZList::Next(buf, pos);
-    if (!Before(s, m, score, member)) return i;
-  }
-  return lp_.size();
-}
-
-size_t ZSetObject::LpFind(std::string_view member) const {
-  const std::string_view buf = lp_.bytes();
-  size_t pos = 0;
-  for (size_t i = 0; i < lp_.size(); ++i) {
-    if (PackedZList::Next(buf, pos).first == member) return i;
-  }
-  return lp_.size();
-}
-
-std::optional<double> ZSetObject::Score(std::string_view member) const {
-  if (encoding_ == Encoding::kListpack) {
-    size_t i = LpFind(member);
-    if (i == lp_.size()) return std::nullopt;
-    return lp_.At(i).second;
-  }
-  const ZSkipList::Node* n = dict_->Find(member);
-  if (n == nullptr) return std::nullopt;
-  return n->score;
-}
-
-void ZSetObject::Insert(std::string_view member, double score, const ZSetLimits& limits) {
-  if (encoding_ == Encoding::kListpack &&
-      (lp_.size() + 1 > limits.max_entries || member.size() > limits.max_value)) {
-    ConvertToSkiplist();
-  }
-  if (encoding_ == Encoding::kListpack) {
-    score = ListpackScore(score);
-    size_t pos = LpLowerBound(score, member);
-    lp_.InsertAt(pos, member, score);
-    return;
-  }
-  dict_->Insert(zsl_->Insert(score, member));
-}
-
-void ZSetObject::UpdateScore(std::string_view member, double score) {
-  if (encoding_ == Encoding::kListpack) {
-    size_t i = LpFind(member);
-    if (i == lp_.size()) return;
-    std::string m(lp_.At(i).first);
-    lp_.EraseRange(i, i + 1);
-    score = ListpackScore(score);
-    size_t pos = LpLowerBound(score, m);
-    lp_.InsertAt(pos, m, score);
-    return;
-  }
-  ZSkipList::Node* n = dict_->Find(member);
-  if (n == nullptr) return;
-  zsl_->Unlink(n);
-  n->score = score;
-  zsl_->Link(n);
-}
-
-bool ZSetObject::Erase(std::string_view member) {
-  if (encoding_ == Encoding::kListpack) {
-    size_t i = LpFind(member);
-    if (i == lp_.size()) return false;
-    lp_.EraseRange(i, i + 1);
-    return true;
-  }
-  ZSkipList::Node* n = dict_->Erase(member);
-  if (n == nullptr) return false;
-  zsl_->Unlink(n);
-  ZSkipList::FreeNode(n);
-  return true;
-}
-
-std::optional<size_t> ZSetObject::Rank(std::string_view member) const {
-  if (encoding_ == Encoding::kListpack) {
-    size_t i = LpFind(member);
-    if (i == lp_.size()) return std::nullopt;
-    return i;
-  }
-  const ZSkipList::Node* n = dict_->Find(member);
-  if (n == nullptr) return std::nullopt;
-  size_t r = zsl_->Rank(n->score, n->member());
-  return r - 1;
-}
-
-ZSetObject::Item ZSetObject::At(size_t rank) const {
-  if (encoding_ == Encoding::kListpack) {
-    auto [m, s] = lp_.At(rank);
-    return {m, s};
-  }
-  const ZSkipList::Node* n = zsl_->ByRank(rank + 1);
-  return {n->member(), n->score};
-}
-
-size_t ZSetObject::CountScoreBelow(double bound, bool inclusive) const {
-  auto before = [&](double s) { return inclusive ? s <= bound : s < bound; };
-  if (encoding_ == Encoding::kListpack) {
-    size_t n = 0;
-    ForEachWhile([&](std::string_view, double s) { return before(s) && ++n; });
-    return n;
-  }
-  return zsl_->CountWhile([&](const ZSkipList::Node& n) { return before(n.score); });
-}
-
-size_t ZSetObject::CountLexBelow(const LexBound& bound, bool inclusive) const {
-  auto before = [&](std::string_view m) {
-    int c = bound.Compare(m);
-    return inclusive ? c <= 0 : c < 0;
-  };
-  if (encoding_ == Encoding::kListpack) {
-    size_t n = 0;
-    ForEachWhile([&](std::string_view m, double) { return before(m) && ++n; });
-    return n;
-  }
-  return zsl_->CountWhile([&](const ZSkipList::Node& n) { return before(n.member()); });
-}
-
-std::pair<size_t, size_t> ZSetObject::RanksOf(const ScoreRange& r) const {
-  // First rank: skip scores below min (or equal to it when exclusive). End: scores up to max.
-  return {CountScoreBelow(r.min, r.minex), CountScoreBelow(r.max, !r.maxex)};
-}
-
-std::pair<size_t, size_t> ZSetObject::RanksOf(const LexRange& r) const {
-  // zslIsInLexRange / zzlIsInLexRange: the last element must reach min and the first must not
-  // pass max. Implied when all scores are equal; with mixed scores this keeps Redis's answer.
-  if (empty() || !r.GteMin(At(size() - 1).member) || !r.LteMax(At(0).member)) return {0, 0};
-  return {CountLexBelow(r.min, r.min.ex), CountLexBelow(r.max, !r.max.ex)};
-}
-
-size_t ZSetObject::EraseRanks(size_t first, size_t end) {
-  end = std::min(end, size());
-  if (first >= end) return 0;
-  if (encoding_ == Encoding::kListpack) {
-    lp_.EraseRange(first, end);
-    return end - first;
-  }
-  size_t removed = 0;
-  zsl_->RemoveRanks(first + 1, end, [&](ZSkipList::Node* n) {
-    dict_->Erase(n->member());
-    ZSkipList::FreeNode(n);
-    ++removed;
-  });
-  dict_->ShrinkIfSparse();  // as zremrangeGenericCommand's htNeedsResize / dictResize
-  return removed;
-}
-
-std::pair<std::string, double> ZSetObject::Pop(bool max) {
-  if (encoding_ == Encoding::kListpack) {
-    const size_t i = max ? lp_.size() - 1 : 0;
-    auto [m, s] = lp_.At(i);
-    std::pair<std::string, double> out{std::string(m), s};
-    lp_.EraseRange(i, i + 1);
-    return out;
-  }
-  ZSkipList::Node* n = max ? zsl_->last() : zsl_->first();
-  std::pair<std::string, double> out{std::string(n->member()), n->score};
-  dict_->Erase(n->member());
-  zsl_->Unlink(n);
-  ZSkipList::FreeNode(n);
-  return out;
-}
-
-void ZSetObject::ConvertToSkiplist() {
-  if (encoding_ == Encoding::kSkiplist) return;
-  zsl_ = std::make_unique<ZSkipList>();
-  dict_ = std::make_unique<MemberDict>();
-  ForEachWhile([&](std::string_view m, double s) {
-    dict_->Insert(zsl_->Insert(s, m));
-    return true;
-  });
-  lp_.Clear();
-  encoding_ = Encoding::kSkiplist;
-}
-
-void ZSetObject::ConvertToListpack() {
-  if (encoding_ == Encoding::kListpack) return;
-  lp_.Clear();
-  size_t i = 0;
-  for (const ZSkipList::Node* n = zsl_->first(); n != nullptr; n = n->forward()) {
-    lp_.InsertAt(i++, n->member(), ListpackScore(n->score));
-  }
-  FreeSkiplist();
-  encoding_ = Encoding::kListpack;
-}
-
-void ZSetObject::ConvertToListpackIfFits(const ZSetLimits& limits) {
-  if (encoding_ == Encoding::kListpack || size() > limits.max_entries) return;
-  for (const ZSkipList::Node* n = zsl_->first(); n != nullptr; n = n->forward()) {
-    if (n->member().size() > limits.max_value) return;
-  }
-  ConvertToListpack();
-}
-
-std::unique_ptr<Object> ZSetObject::Clone() const {
-  auto copy = std::make_unique<ZSetObject>(encoding_);
-  if (encoding_ == Encoding::kListpack) {
-    copy->lp_ = lp_;
-  } else {
-    // Appending in ascending order: each insert walks only the rightmost path.
-    for (const ZSkipList::Node* n = zsl_->first(); n != nullptr; n = n->forward()) {
-      copy->dict_->Insert(copy->zsl_->Insert(n->score, n->member()));
-    }
+std::unique_ptr<Object> ZSetSkiplist::Clone() const {
+  auto copy = std::make_unique<ZSetSkiplist>();
+  // Appending in ascending order: each insert walks only the rightmost path.
+  for (const ZSkipList::Node* n = zsl.first(); n != nullptr; n = n->forward()) {
+    copy->dict.Insert(copy->zsl.Insert(n->score, n->member()));
   }
   return copy;
 }
 
-size_t ZSetObject::MemoryUsage() const {
-  size_t bytes = sizeof(*this);
-  if (encoding_ == Encoding::kListpack) {
-    return bytes + lp_.capacity();
-  }
-  bytes += sizeof(ZSkipList) + dict_->MemoryOverhead();
-  for (const ZSkipList::Node* n = zsl_->first(); n != nullptr; n = n->forward()) {
+size_t ZSetSkiplist::MemoryUsage() const {
+  size_t bytes = sizeof(*this) + dict.MemoryOverhead();
+  for (const ZSkipList::Node* n = zsl.first(); n != nullptr; n = n->forward()) {
     bytes += sizeof(ZSkipList::Node) + static_cast<size_t>(n->height) * sizeof(ZSkipList::Level) +
              n->member().size();
   }
   return bytes;
 }
 
-void ZSetObject::Digest(std::array<uint8_t, 20>& digest) const {
-  ForEach([&](std::string_view member, double score) {
-    DigestBytes ele{};
-    MixDigest(ele, member);
-    MixDigest(ele, FormatScore(score));
-    XorDigest(digest, ele.data(), ele.size());
+namespace {
+
+void DigestElement(std::array<uint8_t, 20>& digest, std::string_view member, double score) {
+  DigestBytes ele{};
+  MixDigest(ele, member);
+  MixDigest(ele, FormatScore(score));
+  XorDigest(digest, ele.data(), ele.size());
+}
+
+}  // namespace
+
+void ZSetSkiplist::Digest(std::array<uint8_t, 20>& digest) const {
+  for (const ZSkipList::Node* n = zsl.first(); n != nullptr; n = n->forward()) {
+    DigestElement(digest, n->member(), n->score);
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// PackedZList
+// ---------------------------------------------------------------------------------------------
+
+namespace {
+
+constexpr uint8_t kScoreDouble = 0;
+constexpr uint8_t kScoreFloat = 1;
+constexpr uint8_t kScoreVarint = 2;
+constexpr uint8_t kScoreSmall = 3;                     // tags 3..255: the integer tag - 3
+constexpr double kExactIntLimit = 9007199254740992.0;  // 2^53
+
+// Appends a score in its shortest exact form (see PackedZList in zset.h).
+void AppendScore(std::string& out, double score) {
+  if (score > -kExactIntLimit && score < kExactIntLimit && score == std::trunc(score) &&
+      !(score == 0 && std::signbit(score))) {
+    const auto i = static_cast<int64_t>(score);
+    if (i >= 0 && i <= 255 - kScoreSmall) {
+      out.push_back(static_cast<char>(kScoreSmall + i));
+      return;
+    }
+    out.push_back(static_cast<char>(kScoreVarint));
+    packed::AppendLength(out, (static_cast<uint64_t>(i) << 1) ^ static_cast<uint64_t>(i >> 63));
+    return;
+  }
+  const auto f = static_cast<float>(score);
+  if (static_cast<double>(f) == score && !std::isnan(score)) {
+    out.push_back(static_cast<char>(kScoreFloat));
+    out.append(reinterpret_cast<const char*>(&f), sizeof f);
+    return;
+  }
+  out.push_back(static_cast<char>(kScoreDouble));
+  out.append(reinterpret_cast<const char*>(&score), sizeof score);
+}
+
+std::string PackElement(std::string_view member, double score) {
+  std::string entry;
+  entry.reserve(member.size() + 16);
+  packed::AppendLength(entry, member.size());
+  entry.append(member);
+  AppendScore(entry, score);
+  return entry;
+}
+
+}  // namespace
+
+size_t PackedZList::ElementSize(std::string_view member, double score) {
+  return PackElement(member, score).size();
+}
+
+std::pair<std::string_view, double> PackedZList::Next(std::string_view buf, size_t& pos) {
+  std::string_view member = packed::NextString(buf, pos);
+  const auto tag = static_cast<uint8_t>(buf[pos++]);
+  double score;
+  if (tag >= kScoreSmall) {
+    score = tag - kScoreSmall;
+  } else if (tag == kScoreVarint) {
+    const uint64_t z = packed::ReadLength(buf, pos);
+    score = static_cast<double>(static_cast<int64_t>((z >> 1) ^ (~(z & 1) + 1)));
+  } else if (tag == kScoreFloat) {
+    float f;
+    std::memcpy(&f, buf.data() + pos, sizeof f);
+    pos += sizeof f;
+    score = f;
+  } else {
+    std::memcpy(&score, buf.data() + pos, sizeof score);
+    pos += sizeof score;
+  }
+  return {member, score};
+}
+
+size_t PackedZList::size() const {
+  const std::string_view buf = v_->str();
+  const uint16_t count = packed::HeaderCount(buf);
+  if (count != packed::kCountUnknown) return count;
+  size_t n = 0;
+  for (size_t pos = packed::kHeader; pos < buf.size(); ++n) Next(buf, pos);
+  return n;
+}
+
+size_t PackedZList::OffsetOf(size_t i) const {
+  const std::string_view buf = v_->str();
+  size_t pos = packed::kHeader;
+  for (size_t k = 0; k < i; ++k) Next(buf, pos);
+  return pos;
+}
+
+std::pair<std::string_view, double> PackedZList::At(size_t i) const {
+  size_t pos = OffsetOf(i);
+  return Next(v_->str(), pos);
+}
+
+void PackedZList::SetCount(size_t count) {
+  mut().ReplaceBytes(0, packed::kHeader, packed::HeaderFor(count));
+}
+
+void PackedZList::InsertAt(size_t i, std::string_view member, double score) {
+  const size_t count = size() + 1;
+  mut().ReplaceBytes(OffsetOf(i), 0, PackElement(member, score));
+  SetCount(count);
+}
+
+void PackedZList::EraseRange(size_t first, size_t end) {
+  if (first >= end) return;
+  const size_t count = size() - (end - first);
+  const size_t from = OffsetOf(first);
+  size_t to = from;
+  for (size_t k = first; k < end; ++k) Next(v_->str(), to);
+  mut().ReplaceBytes(from, to - from, {});
+  SetCount(count);
+}
+
+// ---------------------------------------------------------------------------------------------
+// ZSet
+// ---------------------------------------------------------------------------------------------
+
+Value ZSet::NewValue(Encoding encoding) {
+  if (encoding == Encoding::kListpack) return Value::Packed(ObjType::kZSet, packed::kEmptyHeader);
+  return Value::Of(ObjType::kZSet, Encoding::kSkiplist, std::make_unique<ZSetSkiplist>());
+}
+
+Encoding ZSet::EncodingForNew(const ZSetLimits& limits, size_t first_member_len) {
+  if (limits.max_entries == 0 || limits.max_value < first_member_len) return Encoding::kSkiplist;
+  return Encoding::kListpack;
+}
+
+size_t ZSet::size() const { return is_packed() ? list().size() : skip().zsl.size(); }
+
+size_t ZSet::LpLowerBound(double score, std::string_view member) const {
+  size_t i = 0;
+  ForEachWhile([&](std::string_view m, double s) {
+    if (!Before(s, m, score, member)) return false;
+    ++i;
+    return true;
   });
+  return i;
+}
+
+size_t ZSet::LpFind(std::string_view member) const {
+  size_t i = 0;
+  bool found = false;
+  ForEachWhile([&](std::string_view m, double) {
+    if (m == member) return !(found = true);
+    ++i;
+    return true;
+  });
+  return found ? i : size();
+}
+
+std::optional<double> ZSet::Score(std::string_view member) const {
+  if (is_packed()) {
+    std::optional<double> out;
+    ForEachWhile([&](std::string_view m, double s) {
+      if (m == member) out = s;
+      return !out.has_value();
+    });
+    return out;
+  }
+  const ZSkipList::Node* n = skip().dict.Find(member);
+  if (n == nullptr) return std::nullopt;
+  return n->score;
+}
+
+void ZSet::Insert(std::string_view member, double score, const ZSetLimits& limits) {
+  if (is_packed() && (size() + 1 > limits.max_entries || member.size() > limits.max_value)) {
+    ConvertToSkiplist();
+  }
+  if (is_packed()) {
+    score = ListpackScore(score);
+    PackedZList(*v_).InsertAt(LpLowerBound(score, member), member, score);
+    return;
+  }
+  ZSetSkiplist& sk = skip();
+  sk.dict.Insert(sk.zsl.Insert(score, member));
+}
+
+void ZSet::UpdateScore(std::string_view member, double score) {
+  if (is_packed()) {
+    size_t i = LpFind(member);
+    if (i == size()) return;
+    PackedZList lp(*v_);
+    std::string m(lp.At(i).first);
+    lp.EraseRange(i, i + 1);
+    score = ListpackScore(score);
+    lp.InsertAt(LpLowerBound(score, m), m, score);
+    return;
+  }
+  ZSetSkiplist& sk = skip();
+  ZSkipList::Node* n = sk.dict.Find(member);
+  if (n == nullptr) return;
+  sk.zsl.Unlink(n);
+  n->score = score;
+  sk.zsl.Link(n);
+}
+
+bool ZSet::Erase(std::string_view member) {
+  if (is_packed()) {
+    size_t i = LpFind(member);
+    if (i == size()) return false;
+    PackedZList(*v_).EraseRange(i, i + 1);
+    return true;
+  }
+  ZSetSkiplist& sk = skip();
+  ZSkipList::Node* n = sk.dict.Erase(member);
+  if (n == nullptr) return false;
+  sk.zsl.Unlink(n);
+  ZSkipList::FreeNode(n);
+  return true;
+}
+
+std::optional<size_t> ZSet::Rank(std::string_view member) const {
+  if (is_packed()) {
+    size_t i = LpFind(member);
+    if (i == size()) return std::nullopt;
+    return i;
+  }
+  const ZSkipList::Node* n = skip().dict.Find(member);
+  if (n == nullptr) return std::nullopt;
+  size_t r = skip().zsl.Rank(n->score, n->member());
+  return r - 1;
+}
+
+ZSet::Item ZSet::At(size_t rank) const {
+  if (is_packed()) {
+    auto [m, s] = list().At(rank);
+    return {m, s};
+  }
+  const ZSkipList::Node* n = skip().zsl.ByRank(rank + 1);
+  return {n->member(), n->score};
+}
+
+size_t ZSet::CountScoreBelow(double bound, bool inclusive) const {
+  auto before = [&](double s) { return inclusive ? s <= bound : s < bound; };
+  if (is_packed()) {
+    size_t n = 0;
+    ForEachWhile([&](std::string_view, double s) { return before(s) && ++n; });
+    return n;
+  }
+  return skip().zsl.CountWhile([&](const ZSkipList::Node& n) { return before(n.score); });
+}
+
+size_t ZSet::CountLexBelow(const LexBound& bound, bool inclusive) const {
+  auto before = [&](std::string_view m) {
+    int c = bound.Compare(m);
+    return inclusive ? c <= 0 : c < 0;
+  };
+  if (is_packed()) {
+    size_t n = 0;
+    ForEachWhile([&](std::string_view m, double) { return before(m) && ++n; });
+    return n;
+  }
+  return skip().zsl.CountWhile([&](const ZSkipList::Node& n) { return before(n.member()); });
+}
+
+std::pair<size_t, size_t> ZSet::RanksOf(const ScoreRange& r) const {
+  // First rank: skip scores below min (or equal to it when exclusive). End: scores up to max.
+  return {CountScoreBelow(r.min, r.minex), CountScoreBelow(r.max, !r.maxex)};
+}
+
+std::pair<size_t, size_t> ZSet::RanksOf(const LexRange& r) const {
+  // zslIsInLexRange / zzlIsInLexRange: the last element must reach min and the first must not
+  // pass max. Implied when all scores are equal; with mixed scores this keeps Redis's answer.
+  if (empty() || !r.GteMin(At(size() - 1).member) || !r.LteMax(At(0).member)) return {0, 0};
+  return {CountLexBelow(r.min, r.min.ex), CountLexBelow(r.max, !r.max.ex)};
+}
+
+size_t ZSet::EraseRanks(size_t first, size_t end) {
+  end = std::min(end, size());
+  if (first >= end) return 0;
+  if (is_packed()) {
+    PackedZList(*v_).EraseRange(first, end);
+    return end - first;
+  }
+  ZSetSkiplist& sk = skip();
+  size_t removed = 0;
+  sk.zsl.RemoveRanks(first + 1, end, [&](ZSkipList::Node* n) {
+    sk.dict.Erase(n->member());
+    ZSkipList::FreeNode(n);
+    ++removed;
+  });
+  sk.dict.ShrinkIfSparse();  // as zremrangeGenericCommand's htNeedsResize / dictResize
+  return removed;
+}
+
+std::pair<std::string, double> ZSet::Pop(bool max) {
+  if (is_packed()) {
+    PackedZList lp(*v_);
+    const size_t i = max ? lp.size() - 1 : 0;
+    auto [m, s] = lp.At(i);
+    std::pair<std::string, double> out{std::string(m), s};
+    lp.EraseRange(i, i + 1);
+    return out;
+  }
+  ZSetSkiplist& sk = skip();
+  ZSkipList::Node* n = max ? sk.zsl.last() : sk.zsl.first();
+  std::pair<std::string, double> out{std::string(n->member()), n->score};
+  sk.dict.Erase(n->member());
+  sk.zsl.Unlink(n);
+  ZSkipList::FreeNode(n);
+  return out;
+}
+
+void ZSet::ConvertToSkiplist() {
+  if (!is_packed()) return;
+  auto sk = std::make_unique<ZSetSkiplist>();
+  ForEachWhile([&](std::string_view m, double s) {
+    sk->dict.Insert(sk->zsl.Insert(s, m));
+    return true;
+  });
+  *v_ = Value::Of(ObjType::kZSet, Encoding::kSkiplist, std::move(sk));
+}
+
+void ZSet::ConvertToListpack() {
+  if (is_packed()) return;
+  std::string bytes = packed::HeaderFor(size());
+  for (const ZSkipList::Node* n = skip().zsl.first(); n != nullptr; n = n->forward()) {
+    bytes += PackElement(n->member(), ListpackScore(n->score));
+  }
+  *v_ = Value::Packed(ObjType::kZSet, bytes);
+}
+
+void ZSet::ConvertToListpackIfFits(const ZSetLimits& limits) {
+  if (is_packed() || size() > limits.max_entries) return;
+  for (const ZSkipList::Node* n = skip().zsl.first(); n != nullptr; n = n->forward()) {
+    if (n->member().size() > limits.max_value) return;
+  }
+  ConvertToListpack();
+}
+
+void ZSet::Digest(std::array<uint8_t, 20>& digest) const {
+  ForEach([&](std::string_view member, double score) { DigestElement(digest, member, score); });
 }
 
 }  // namespace tandem::storage

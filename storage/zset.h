@@ -176,30 +176,61 @@ class ZSkipList {
   int level_ = 1;
 };
 
-// The listpack encoding's storage: elements packed in one buffer, one exact allocation per
-// insert (as a listpack reallocs), no per-element objects.
+// The listpack encoding: elements packed in the zset Value's own bytes (Value::Packed, inline in
+// the key's entry when the key is created), sorted by (score, member), after a 2-byte element
+// count (storage/packed.h). Per element: the member as a varint length and its bytes, then the
+// score in as few bytes as keep it exact, as a listpack stores integers compactly:
+//   tag 0x00 + 8-byte double, tag 0x01 + 4-byte float (a double a float holds exactly, 1.5),
+//   tag 0x02 + zigzag varint (an integer of magnitude below 2^53), tag 0x03-0xFF: the integer
+//   tag - 3 (0 to 252) in the tag byte alone.
+// A handle over the Value; one exact reallocation per insert, as a listpack reallocs.
 class PackedZList {
  public:
-  size_t size() const { return count_; }
+  explicit PackedZList(const Value& v) : v_(&v) {}
+  size_t size() const;
   // The element at byte offset `pos`; advances pos past it.
   static std::pair<std::string_view, double> Next(std::string_view buf, size_t& pos);
+  // Bytes an element takes.
+  static size_t ElementSize(std::string_view member, double score);
   std::pair<std::string_view, double> At(size_t i) const;
   size_t OffsetOf(size_t i) const;  // byte offset of element i (size() gives the end)
+  std::string_view bytes() const { return v_->str(); }
   void InsertAt(size_t i, std::string_view member, double score);
   void EraseRange(size_t first, size_t end);  // elements [first, end)
-  void Clear() {
-    buf_.Clear();
-    count_ = 0;
-  }
-  std::string_view bytes() const { return buf_; }
-  size_t capacity() const { return buf_.allocated(); }
 
  private:
-  packed::Buffer buf_;
-  uint32_t count_ = 0;
+  Value& mut() { return const_cast<Value&>(*v_); }  // writes come through a mutable ZSet
+  void SetCount(size_t count);
+  const Value* v_;
 };
 
-class ZSetObject : public Object {
+// The skiplist encoding.
+class ZSetSkiplist : public Object {
+ public:
+  struct NodeKey {
+    std::string_view operator()(const ZSkipList::Node& n) const { return n.member(); }
+  };
+  using MemberDict = Dict<ZSkipList::Node, NodeKey>;
+
+  ZSetSkiplist() = default;
+  ~ZSetSkiplist() override;  // the dict only links the nodes; the skiplist frees them
+  ZSetSkiplist(const ZSetSkiplist&) = delete;
+  ZSetSkiplist& operator=(const ZSetSkiplist&) = delete;
+
+  std::unique_ptr<Object> Clone() const override;
+  size_t MemoryUsage() const override;
+  void Digest(std::array<uint8_t, 20>& digest) const override;
+
+  ZSkipList zsl;
+  // The hash table is not logically part of the value's state: lookups may advance its
+  // incremental rehash, hence mutable.
+  mutable MemberDict dict;
+};
+
+// A handle over a sorted-set Value of either encoding, valid while the Value stays where it is.
+// A conversion replaces the Value's content and the handle follows it. ZSet::Read gives a const
+// handle over a const Value.
+class ZSet {
  public:
   // A view of one element; `member` points into the zset and is valid until it changes.
   struct Item {
@@ -207,10 +238,8 @@ class ZSetObject : public Object {
     double score;
   };
 
-  explicit ZSetObject(Encoding encoding = Encoding::kListpack);
-  ~ZSetObject() override;
-  ZSetObject(const ZSetObject&) = delete;
-  ZSetObject& operator=(const ZSetObject&) = delete;
+  explicit ZSet(Value& v) : v_(&v) {}
+  static const ZSet Read(const Value& v) { return ZSet(const_cast<Value&>(v)); }
 
   // A new, empty zset value with the given encoding (kListpack or kSkiplist).
   static Value NewValue(Encoding encoding);
@@ -218,7 +247,7 @@ class ZSetObject : public Object {
   // are disabled or the first member is too long, listpack otherwise.
   static Encoding EncodingForNew(const ZSetLimits& limits, size_t first_member_len);
 
-  Encoding encoding() const { return encoding_; }
+  Encoding encoding() const { return v_->encoding; }
   size_t size() const;
   bool empty() const { return size() == 0; }
 
@@ -249,13 +278,14 @@ class ZSetObject : public Object {
   template <typename Fn>
   void Walk(size_t rank, bool reverse, Fn&& fn) const {
     if (rank >= size()) return;
-    if (encoding_ == Encoding::kListpack) {
-      const std::string_view buf = lp_.bytes();
+    if (is_packed()) {
+      const PackedZList lp = list();
+      const std::string_view buf = lp.bytes();
       if (reverse) {
         // No backward links in the packed form: note the offsets up to `rank`, then go down.
         std::vector<size_t> offsets;
         offsets.reserve(rank + 1);
-        size_t pos = 0;
+        size_t pos = packed::kHeader;
         for (size_t i = 0; i <= rank; ++i) {
           offsets.push_back(pos);
           PackedZList::Next(buf, pos);
@@ -266,15 +296,15 @@ class ZSetObject : public Object {
           if (!fn(m, s)) return;
         }
       } else {
-        size_t pos = lp_.OffsetOf(rank);
-        for (size_t i = rank; i < lp_.size(); ++i) {
+        size_t pos = lp.OffsetOf(rank);
+        while (pos < buf.size()) {
           auto [m, s] = PackedZList::Next(buf, pos);
           if (!fn(m, s)) return;
         }
       }
       return;
     }
-    for (const ZSkipList::Node* n = zsl_->ByRank(rank + 1); n != nullptr;
+    for (const ZSkipList::Node* n = skip().zsl.ByRank(rank + 1); n != nullptr;
          n = reverse ? n->backward : n->forward()) {
       if (!fn(n->member(), n->score)) return;
     }
@@ -282,9 +312,9 @@ class ZSetObject : public Object {
   // Listpack only: fn(member, score) in ascending order while it returns true.
   template <typename Fn>
   void ForEachWhile(Fn&& fn) const {
-    const std::string_view buf = lp_.bytes();
-    size_t pos = 0;
-    for (size_t i = 0; i < lp_.size(); ++i) {
+    const std::string_view buf = v_->str();
+    size_t pos = packed::kHeader;
+    while (pos < buf.size()) {
       auto [m, s] = PackedZList::Next(buf, pos);
       if (!fn(m, s)) return;
     }
@@ -307,20 +337,20 @@ class ZSetObject : public Object {
   // A listpack is returned whole with cursor 0, as Redis does.
   template <typename Fn>
   uint64_t Scan(uint64_t cursor, Fn&& fn) const {
-    if (encoding_ == Encoding::kListpack) {
+    if (is_packed()) {
       ForEach(fn);
       return 0;
     }
-    return dict_->Scan(cursor, [&](ZSkipList::Node* n) { fn(n->member(), n->score); });
+    return skip().dict.Scan(cursor, [&](ZSkipList::Node* n) { fn(n->member(), n->score); });
   }
   // A uniformly chosen element (roughly, for the skiplist's hash table). Requires non-empty.
   template <typename Rng>
   Item Random(Rng& rng) const {
-    if (encoding_ == Encoding::kListpack) {
-      auto [m, s] = lp_.At(static_cast<size_t>(rng()) % lp_.size());
+    if (is_packed()) {
+      auto [m, s] = list().At(static_cast<size_t>(rng()) % size());
       return {m, s};
     }
-    const ZSkipList::Node* n = dict_->Random(rng);
+    const ZSkipList::Node* n = skip().dict.Random(rng);
     return {n->member(), n->score};
   }
 
@@ -329,30 +359,19 @@ class ZSetObject : public Object {
   // zsetConvertToListpackIfNeeded: a fresh result goes back to listpack when it fits.
   void ConvertToListpackIfFits(const ZSetLimits& limits);
 
-  // Object
-  std::unique_ptr<Object> Clone() const override;
-  size_t MemoryUsage() const override;
   // debug.c xorObjectDigest for OBJ_ZSET: per element, a zeroed 20-byte digest mixed with the
   // member bytes and then with the score printed "%.17g", XORed into `digest` (order-free).
-  void Digest(std::array<uint8_t, 20>& digest) const override;
+  void Digest(std::array<uint8_t, 20>& digest) const;
 
  private:
-  struct NodeKey {
-    std::string_view operator()(const ZSkipList::Node& n) const { return n.member(); }
-  };
-  using MemberDict = Dict<ZSkipList::Node, NodeKey>;
-
+  bool is_packed() const { return v_->is_packed(); }
+  PackedZList list() const { return PackedZList(*v_); }
+  ZSetSkiplist& skip() const { return v_->As<ZSetSkiplist>(); }
   // Listpack helpers: index of the first element not ordered before (score, member).
   size_t LpLowerBound(double score, std::string_view member) const;
-  size_t LpFind(std::string_view member) const;  // lp_.size() when absent
-  void FreeSkiplist();
+  size_t LpFind(std::string_view member) const;  // size() when absent
 
-  Encoding encoding_;
-  PackedZList lp_;                  // kListpack, sorted by (score, member)
-  std::unique_ptr<ZSkipList> zsl_;  // kSkiplist
-  // The hash table is not logically part of the value's state: lookups may advance its
-  // incremental rehash, hence mutable.
-  mutable std::unique_ptr<MemberDict> dict_;
+  Value* v_;
 };
 
 // Formats a score as Redis stores and prints it ("%.17g", "inf", "-inf").

@@ -36,7 +36,7 @@ st::DigestBytes ValueDigest(const st::Value& v) {
   if (v.type == st::ObjType::kString) {
     st::MixDigest(d, v.str());
   } else {
-    v.obj()->Digest(d);
+    st::DigestAggregate(v, d);
   }
   return d;
 }

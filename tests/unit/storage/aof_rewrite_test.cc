@@ -77,14 +77,14 @@ void Apply(Keyspace& ks, const std::vector<std::vector<std::string>>& commands) 
       for (size_t i = 2; i < c.size(); ++i) e->value.As<SetObject>().Add(c[i], 512);
     } else if (name == "ZADD") {
       REQUIRE(c.size() % 2 == 0);
-      if (e == nullptr) e = d.Set(c[1], ZSetObject::NewValue(Encoding::kSkiplist));
+      if (e == nullptr) e = d.Set(c[1], ZSet::NewValue(Encoding::kSkiplist));
       for (size_t i = 2; i < c.size(); i += 2) {
-        e->value.As<ZSetObject>().Insert(c[i + 1], std::strtod(c[i].c_str(), nullptr), {});
+        ZSet(e->value).Insert(c[i + 1], std::strtod(c[i].c_str(), nullptr), {});
       }
     } else if (name == "HMSET") {
       REQUIRE(c.size() % 2 == 0);
-      if (e == nullptr) e = d.Set(c[1], HashObject::NewValue());
-      for (size_t i = 2; i < c.size(); i += 2) e->value.As<HashObject>().Set(c[i], c[i + 1], {});
+      if (e == nullptr) e = d.Set(c[1], Hash::NewValue());
+      for (size_t i = 2; i < c.size(); i += 2) Hash(e->value).Set(c[i], c[i + 1], {});
     } else if (name == "PEXPIREAT") {
       REQUIRE(c.size() == 3);
       REQUIRE(e != nullptr);
@@ -115,12 +115,12 @@ std::string Canon(Keyspace& ks) {
           v.As<SetObject>().ForEach([&](std::string_view m) { parts.emplace_back(m); });
           break;
         case ObjType::kHash:
-          v.As<HashObject>().ForEach([&](std::string_view f, std::string_view val) {
+          HashView(v).ForEach([&](std::string_view f, std::string_view val) {
             parts.push_back(std::string(f) + "=" + std::string(val));
           });
           break;
         case ObjType::kZSet:
-          v.As<ZSetObject>().ForEach([&](std::string_view m, double s) {
+          ZSet::Read(v).ForEach([&](std::string_view m, double s) {
             parts.push_back(std::string(m) + "@" + FormatScore(s));
           });
           sorted = false;
@@ -166,28 +166,27 @@ void Fill(Keyspace& ks) {
   db.Set("set:ht", SetObject::Wrap(std::move(hset)));
 
   HashLimits hl{128, 64};
-  Value h1 = HashObject::NewValue();
-  h1.As<HashObject>().Set("f", "v", hl);
-  h1.As<HashObject>().Set("", "-77", hl);
+  Value h1 = Hash::NewValue();
+  Hash(h1).Set("f", "v", hl);
+  Hash(h1).Set("", "-77", hl);
   db.Set("h:lp", std::move(h1));
-  Value h2 = HashObject::NewValue();
+  Value h2 = Hash::NewValue();
   for (int i = 0; i < 300; ++i) {
-    h2.As<HashObject>().Set("f" + std::to_string(i), std::string(100, 'v'), hl);
+    Hash(h2).Set("f" + std::to_string(i), std::string(100, 'v'), hl);
   }
-  h2.encoding = h2.As<HashObject>().encoding();
   db.SetExpire(db.Set("h:ht", std::move(h2)), kNow + 1000);
 
   ZSetLimits zl{128, 64};
-  Value z1 = ZSetObject::NewValue(Encoding::kListpack);
-  z1.As<ZSetObject>().Insert("a", 1.5, zl);
-  z1.As<ZSetObject>().Insert("b", -std::numeric_limits<double>::infinity(), zl);
-  z1.As<ZSetObject>().Insert("c", std::numeric_limits<double>::infinity(), zl);
-  z1.As<ZSetObject>().Insert("d", 0.1, zl);
-  z1.As<ZSetObject>().Insert("e", 1e300, zl);
-  z1.As<ZSetObject>().Insert("f", -0.0, zl);
+  Value z1 = ZSet::NewValue(Encoding::kListpack);
+  ZSet(z1).Insert("a", 1.5, zl);
+  ZSet(z1).Insert("b", -std::numeric_limits<double>::infinity(), zl);
+  ZSet(z1).Insert("c", std::numeric_limits<double>::infinity(), zl);
+  ZSet(z1).Insert("d", 0.1, zl);
+  ZSet(z1).Insert("e", 1e300, zl);
+  ZSet(z1).Insert("f", -0.0, zl);
   db.Set("z:lp", std::move(z1));
-  Value z2 = ZSetObject::NewValue(Encoding::kSkiplist);
-  for (int i = 0; i < 200; ++i) z2.As<ZSetObject>().Insert("m" + std::to_string(i), i / 7.0, zl);
+  Value z2 = ZSet::NewValue(Encoding::kSkiplist);
+  for (int i = 0; i < 200; ++i) ZSet(z2).Insert("m" + std::to_string(i), i / 7.0, zl);
   db.Set("z:sl", std::move(z2));
 
   Db& db3 = ks.db(3);
@@ -232,11 +231,11 @@ TEST_CASE("aof rewrite: collections are split into commands of 64 items") {
   auto set = SetObject::CreateFor("a");
   for (int i = 0; i < 64; ++i) set->Add("m" + std::to_string(i), 512);
   db.Set("set", SetObject::Wrap(std::move(set)));
-  Value zset = ZSetObject::NewValue(Encoding::kSkiplist);
-  for (int i = 0; i < 129; ++i) zset.As<ZSetObject>().Insert("m" + std::to_string(i), i, {});
+  Value zset = ZSet::NewValue(Encoding::kSkiplist);
+  for (int i = 0; i < 129; ++i) ZSet(zset).Insert("m" + std::to_string(i), i, {});
   db.Set("zset", std::move(zset));
-  Value hash = HashObject::NewValue();
-  for (int i = 0; i < 65; ++i) hash.As<HashObject>().Set("f" + std::to_string(i), "v", {});
+  Value hash = Hash::NewValue();
+  for (int i = 0; i < 65; ++i) Hash(hash).Set("f" + std::to_string(i), "v", {});
   db.Set("hash", std::move(hash));
 
   Parsed p = Parse(Rewrite(ks));
@@ -265,10 +264,10 @@ TEST_CASE("aof rewrite: the bytes are Redis's rewriteAppendOnlyFileRio's") {
   Keyspace ks = NewKeyspace();
   Db& db = ks.db(2);
   db.SetExpire(db.Set("k", Value::String("v")), kNow + 60'000);
-  Value z = ZSetObject::NewValue(Encoding::kListpack);
-  z.As<ZSetObject>().Insert("a", 0.1, {});
-  z.As<ZSetObject>().Insert("b", -std::numeric_limits<double>::infinity(), {});
-  z.As<ZSetObject>().Insert("c", 3, {});
+  Value z = ZSet::NewValue(Encoding::kListpack);
+  ZSet(z).Insert("a", 0.1, {});
+  ZSet(z).Insert("b", -std::numeric_limits<double>::infinity(), {});
+  ZSet(z).Insert("c", 3, {});
   ks.db(9).Set("z", std::move(z));
   const std::string data = Rewrite(ks);
   CHECK(data ==

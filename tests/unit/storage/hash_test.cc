@@ -8,18 +8,21 @@
 #include <vector>
 
 #include "storage/digest.h"
+#include "tests/unit/storage/standalone.h"
 
 namespace tandem::storage {
 namespace {
 
-std::vector<std::string> Fields(const HashObject& h) {
+using TestHash = testing::Standalone<Hash>;
+
+std::vector<std::string> Fields(const HashView& h) {
   std::vector<std::string> out;
   h.ForEach([&](std::string_view f, std::string_view) { out.emplace_back(f); });
   return out;
 }
 
 TEST_CASE("hash: listpack keeps insertion order and HDEL keeps the order of the rest") {
-  HashObject h;
+  TestHash h;
   HashLimits lim;
   CHECK(h.Set("c", "1", lim));
   CHECK(h.Set("a", "2", lim));
@@ -37,7 +40,7 @@ TEST_CASE("hash: listpack keeps insertion order and HDEL keeps the order of the 
 
 TEST_CASE("hash: converts to hashtable past hash-max-listpack-entries, exactly at the limit") {
   HashLimits lim{4, 64};
-  HashObject h;
+  TestHash h;
   for (int i = 0; i < 4; ++i) h.Set("f" + std::to_string(i), "v", lim);
   CHECK(h.encoding() == Encoding::kListpack);  // 4 entries == limit stays listpack
   h.Set("f4", "v", lim);
@@ -52,22 +55,22 @@ TEST_CASE("hash: converts to hashtable past hash-max-listpack-entries, exactly a
 
 TEST_CASE("hash: a field or value longer than hash-max-listpack-value converts") {
   HashLimits lim{128, 8};
-  HashObject h;
+  TestHash h;
   h.Set("f", std::string(8, 'x'), lim);
   CHECK(h.encoding() == Encoding::kListpack);  // 8 bytes == limit
   h.Set("g", std::string(9, 'x'), lim);
   CHECK(h.encoding() == Encoding::kHashtable);
   CHECK(h.size() == 2);
 
-  HashObject k;
+  TestHash k;
   k.Set(std::string(9, 'k'), "v", lim);
   CHECK(k.encoding() == Encoding::kHashtable);
 
-  HashObject t;
+  TestHash t;
   std::vector<std::string_view> items{"a", "short", "b", "waytoolongvalue"};
   t.TryConversion(items, lim);
   CHECK(t.encoding() == Encoding::kHashtable);
-  HashObject u;
+  TestHash u;
   std::vector<std::string_view> ok{"a", "12345678"};
   u.TryConversion(ok, lim);
   CHECK(u.encoding() == Encoding::kListpack);
@@ -76,8 +79,8 @@ TEST_CASE("hash: a field or value longer than hash-max-listpack-value converts")
 TEST_CASE("hash: clone is deep and digest does not depend on encoding or order") {
   HashLimits small{2, 64};
   HashLimits big{128, 64};
-  HashObject a;
-  HashObject b;
+  TestHash a;
+  TestHash b;
   a.Set("x", "1", small);
   a.Set("y", "2", small);
   a.Set("z", "3", small);
@@ -94,16 +97,19 @@ TEST_CASE("hash: clone is deep and digest does not depend on encoding or order")
   DigestBytes empty{};
   CHECK(da != empty);
 
-  auto c = a.Clone();
-  auto& hc = static_cast<HashObject&>(*c);
+  Value copy_value = a.value();
+  Hash hc(copy_value);
   hc.Set("x", "changed", big);
   CHECK(*a.Get("x") == "1");
   CHECK(hc.size() == 3);
-  CHECK(a.MemoryUsage() > 0);
+  CHECK(a.value().obj()->MemoryUsage() > 0);
+  Value packed_copy = b.value();  // a listpack copies its bytes
+  Hash(packed_copy).Set("x", "changed", big);
+  CHECK(*b.Get("x") == "1");
 
   // A pair's digest mixes field then value: swapping them changes it.
-  HashObject p;
-  HashObject q;
+  TestHash p;
+  TestHash q;
   p.Set("k", "v", big);
   q.Set("v", "k", big);
   DigestBytes dp{};
@@ -116,7 +122,7 @@ TEST_CASE("hash: clone is deep and digest does not depend on encoding or order")
 TEST_CASE("hash: random picks existing pairs in both encodings") {
   std::mt19937_64 rng(42);
   HashLimits lim{3, 64};
-  HashObject h;
+  TestHash h;
   h.Set("a", "1", lim);
   h.Set("b", "2", lim);
   for (int i = 0; i < 20; ++i) {
@@ -142,26 +148,68 @@ TEST_CASE("hash: random picks existing pairs in both encodings") {
 }  // namespace
 }  // namespace tandem::storage
 
-#include "storage/packed.h"
+#include "storage/keyspace.h"
 
-TEST_CASE("packed::Buffer: splices like std::string, with exact allocations") {
-  tandem::storage::packed::Buffer b;
-  std::string model;
-  CHECK(b.size() == 0);
-  CHECK(b.allocated() == 0);
+TEST_CASE("Value::ReplaceBytes splices like std::string, on the heap and in an entry's room") {
+  using tandem::storage::ObjType;
+  using tandem::storage::Value;
   std::mt19937_64 rng(7);
-  for (int i = 0; i < 2000; ++i) {
+  auto splice = [&](Value& v, std::string& model, int i) {
     size_t pos = model.empty() ? 0 : rng() % (model.size() + 1);
     size_t n = pos == model.size() ? 0 : rng() % std::min<size_t>(8, model.size() - pos + 1);
     std::string s(rng() % 9, static_cast<char>('a' + i % 26));
-    b.Replace(pos, n, s);
+    v.ReplaceBytes(pos, n, s);
     model.replace(pos, n, s);
-    REQUIRE(b.view() == model);
+  };
+  Value heap = Value::Packed(ObjType::kHash);
+  std::string model;
+  for (int i = 0; i < 2000; ++i) {
+    splice(heap, model, i);
+    REQUIRE(heap.str() == model);
+    REQUIRE(heap.type == ObjType::kHash);
+    REQUIRE(heap.is_packed());
   }
-  tandem::storage::packed::Buffer copy = b;
-  b.Append("tail");
-  CHECK(copy.view() == model);
-  CHECK(b.view() == model + "tail");
-  b.Clear();
-  CHECK(b.view().empty());
+  // Exact growth: a listpack reallocates to the size it needs, no doubling slack.
+  CHECK(heap.str_capacity() >= model.size());
+
+  // Bytes in an entry's room stay there while they fit, then move to the heap, unchanged.
+  tandem::storage::Keyspace ks(1, [] { return int64_t{0}; });
+  tandem::storage::Entry* e =
+      ks.db(0).AddString("k", "ab", tandem::storage::Encoding::kListpack, ObjType::kZSet, 40);
+  REQUIRE(e->value.is_inline());
+  CHECK(e->value.str_capacity() >= 40);
+  std::string m2 = "ab";
+  for (int i = 0; i < 200; ++i) {
+    splice(e->value, m2, i);
+    REQUIRE(e->value.str() == m2);
+    REQUIRE(e->value.type == ObjType::kZSet);
+  }
+  CHECK_FALSE(e->value.is_inline());
+}
+
+TEST_CASE("hash: a listpack of 65,535 pairs or more counts by walking, as LP_HDR_NUMELE_UNKNOWN") {
+  using namespace tandem::storage;
+  std::string bytes = packed::HeaderFor(65536);
+  CHECK(packed::HeaderCount(bytes) == packed::kCountUnknown);
+  for (int i = 0; i < 65536; ++i) {
+    const std::string f = "f" + std::to_string(i);
+    packed::AppendLength(bytes, f.size());
+    bytes += f;
+    packed::AppendLength(bytes, 1);
+    bytes += "v";
+  }
+  Value v = Value::Packed(ObjType::kHash, bytes);
+  Hash h(v);
+  CHECK(h.size() == 65536);
+  CHECK(h.Delete("f0"));
+  CHECK(h.size() == 65535);
+  CHECK(packed::HeaderCount(v.str()) == packed::kCountUnknown);
+  CHECK(h.Delete("f1"));
+  CHECK(packed::HeaderCount(v.str()) == 65534);  // exact again
+  CHECK(h.size() == 65534);
+  HashLimits unlimited{1u << 20, 64};
+  CHECK(h.Set("new", "x", unlimited));
+  CHECK(h.size() == 65535);
+  CHECK(*h.Get("new") == "x");
+  CHECK(h.encoding() == Encoding::kListpack);
 }

@@ -84,12 +84,12 @@ std::string CanonValue(const Value& v) {
       v.As<SetObject>().ForEach([&](std::string_view m) { parts.push_back(Hex(m)); });
       return Join(parts, true);
     case ObjType::kHash:
-      v.As<HashObject>().ForEach([&](std::string_view f, std::string_view val) {
+      HashView(v).ForEach([&](std::string_view f, std::string_view val) {
         parts.push_back(Hex(f) + ":" + Hex(val));
       });
       return Join(parts, true);
     case ObjType::kZSet:
-      v.As<ZSetObject>().ForEach(
+      ZSet::Read(v).ForEach(
           [&](std::string_view m, double s) { parts.push_back(Hex(m) + ":" + FormatScore(s)); });
       return Join(parts, false);
     case ObjType::kStream:
@@ -129,7 +129,7 @@ std::string DatasetDigest(Keyspace& ks) {
       if (e->value.type == ObjType::kString) {
         MixDigest(d, e->value.str());
       } else {
-        e->value.obj()->Digest(d);
+        DigestAggregate(e->value, d);
       }
       if (e->expire_ms >= 0) MixDigest(d, "!!expire!!");
       for (size_t k = 0; k < d.size(); ++k) all[k] ^= d[k];
@@ -176,24 +176,23 @@ void Fill(Keyspace& ks) {
   db.Set("set:ht", SetObject::Wrap(std::move(hset)));
 
   HashLimits hl{512, 64};
-  Value h1 = HashObject::NewValue();
-  h1.As<HashObject>().Set("f", "v", hl);
-  h1.As<HashObject>().Set("n", "-77", hl);
+  Value h1 = Hash::NewValue();
+  Hash(h1).Set("f", "v", hl);
+  Hash(h1).Set("n", "-77", hl);
   db.Set("h:lp", std::move(h1));
-  Value h2 = HashObject::NewValue();
-  for (int i = 0; i < 700; ++i) h2.As<HashObject>().Set("f" + std::to_string(i), "v", hl);
-  h2.encoding = h2.As<HashObject>().encoding();
+  Value h2 = Hash::NewValue();
+  for (int i = 0; i < 700; ++i) Hash(h2).Set("f" + std::to_string(i), "v", hl);
   db.Set("h:ht", std::move(h2));
 
   ZSetLimits zl{128, 64};
-  Value z1 = ZSetObject::NewValue(Encoding::kListpack);
-  z1.As<ZSetObject>().Insert("a", 1.5, zl);
-  z1.As<ZSetObject>().Insert("b", -std::numeric_limits<double>::infinity(), zl);
-  z1.As<ZSetObject>().Insert("c", 1e18, zl);
-  z1.As<ZSetObject>().Insert("d", 0.1, zl);
+  Value z1 = ZSet::NewValue(Encoding::kListpack);
+  ZSet(z1).Insert("a", 1.5, zl);
+  ZSet(z1).Insert("b", -std::numeric_limits<double>::infinity(), zl);
+  ZSet(z1).Insert("c", 1e18, zl);
+  ZSet(z1).Insert("d", 0.1, zl);
   db.Set("z:lp", std::move(z1));
-  Value z2 = ZSetObject::NewValue(Encoding::kSkiplist);
-  for (int i = 0; i < 200; ++i) z2.As<ZSetObject>().Insert("m" + std::to_string(i), i / 3.0, zl);
+  Value z2 = ZSet::NewValue(Encoding::kSkiplist);
+  for (int i = 0; i < 200; ++i) ZSet(z2).Insert("m" + std::to_string(i), i / 3.0, zl);
   db.Set("z:sl", std::move(z2));
 
   Db& db3 = ks.db(3);
@@ -210,8 +209,8 @@ std::string SmallFile(bool checksum = true) {
   l.As<ListObject>().PushBack("12");
   ks.db(0).Set("list", std::move(l));
   HashLimits hl;
-  Value h = HashObject::NewValue();
-  h.As<HashObject>().Set("f", "v", hl);
+  Value h = Hash::NewValue();
+  Hash(h).Set("f", "v", hl);
   ks.db(0).Set("h", std::move(h));
   ks.db(0).SetExpire(ks.db(0).Set("t", Value::String("1")), kNow + 5000);
   SaveOptions opt;

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstring>
 #include <limits>
 #include <random>
 #include <string>
@@ -11,6 +12,7 @@
 #include <vector>
 
 #include "storage/digest.h"
+#include "tests/unit/storage/standalone.h"
 
 using tandem::storage::DigestBytes;
 using tandem::storage::Encoding;
@@ -21,15 +23,16 @@ using tandem::storage::MixDigest;
 using tandem::storage::ObjType;
 using tandem::storage::ScoreRange;
 using tandem::storage::Value;
+using tandem::storage::ZSet;
 using tandem::storage::ZSetLimits;
-using tandem::storage::ZSetObject;
+using TestZSet = tandem::storage::testing::Standalone<ZSet>;
 using tandem::storage::ZSkipList;
 
 namespace {
 
 using Model = std::vector<std::pair<double, std::string>>;  // sorted (score, member)
 
-std::vector<std::pair<std::string, double>> Elements(const ZSetObject& z) {
+std::vector<std::pair<std::string, double>> Elements(const ZSet& z) {
   std::vector<std::pair<std::string, double>> out;
   z.ForEach([&](std::string_view m, double s) { out.emplace_back(std::string(m), s); });
   return out;
@@ -42,7 +45,7 @@ std::vector<std::pair<std::string, double>> FromModel(const Model& m) {
 }
 
 // DEBUG DIGEST-VALUE of a zset key without TTL: type code 3 (big endian), then the content.
-std::string DigestValue(const ZSetObject& z) {
+std::string DigestValue(const ZSet& z) {
   DigestBytes d{};
   const uint8_t type[4] = {0, 0, 0, 3};
   MixDigest(d, type, sizeof(type));
@@ -68,25 +71,25 @@ LexBound Lex(std::string_view s) {
 }  // namespace
 
 TEST_CASE("zset: a new zset value carries its encoding") {
-  Value v = ZSetObject::NewValue(Encoding::kListpack);
+  Value v = ZSet::NewValue(Encoding::kListpack);
   CHECK(v.type == ObjType::kZSet);
   CHECK(v.encoding == Encoding::kListpack);
-  CHECK(v.As<ZSetObject>().empty());
-  Value s = ZSetObject::NewValue(Encoding::kSkiplist);
+  CHECK(ZSet(v).empty());
+  Value s = ZSet::NewValue(Encoding::kSkiplist);
   CHECK(s.encoding == Encoding::kSkiplist);
-  CHECK(s.As<ZSetObject>().encoding() == Encoding::kSkiplist);
+  CHECK(ZSet(s).encoding() == Encoding::kSkiplist);
 }
 
 TEST_CASE("zset: new keys pick the encoding from the first member as ZADD does") {
   ZSetLimits lim{128, 64};
-  CHECK(ZSetObject::EncodingForNew(lim, 64) == Encoding::kListpack);
-  CHECK(ZSetObject::EncodingForNew(lim, 65) == Encoding::kSkiplist);
-  CHECK(ZSetObject::EncodingForNew({0, 64}, 1) == Encoding::kSkiplist);
+  CHECK(ZSet::EncodingForNew(lim, 64) == Encoding::kListpack);
+  CHECK(ZSet::EncodingForNew(lim, 65) == Encoding::kSkiplist);
+  CHECK(ZSet::EncodingForNew({0, 64}, 1) == Encoding::kSkiplist);
 }
 
 TEST_CASE("zset: elements are ordered by score, then member bytes") {
   for (Encoding enc : {Encoding::kListpack, Encoding::kSkiplist}) {
-    ZSetObject z(enc);
+    TestZSet z(enc);
     ZSetLimits lim;
     z.Insert("b", 1, lim);
     z.Insert("a", 1, lim);
@@ -110,7 +113,7 @@ TEST_CASE("zset: elements are ordered by score, then member bytes") {
 
 TEST_CASE("zset: a listpack becomes a skiplist past either limit, never back on its own") {
   ZSetLimits lim{3, 4};
-  ZSetObject z(Encoding::kListpack);
+  TestZSet z(Encoding::kListpack);
   z.Insert("a", 1, lim);
   z.Insert("b", 2, lim);
   z.Insert("c", 3, lim);
@@ -128,7 +131,7 @@ TEST_CASE("zset: a listpack becomes a skiplist past either limit, never back on 
 
 TEST_CASE("zset: score and lex ranges map to rank intervals") {
   for (Encoding enc : {Encoding::kListpack, Encoding::kSkiplist}) {
-    ZSetObject z(enc);
+    TestZSet z(enc);
     ZSetLimits lim;
     for (int i = 0; i < 10; ++i) z.Insert(std::string(1, static_cast<char>('a' + i)), i, lim);
     CHECK(z.RanksOf(ScoreRange{2, 5, false, false}) == std::pair<size_t, size_t>{2, 6});
@@ -137,7 +140,7 @@ TEST_CASE("zset: score and lex ranges map to rank intervals") {
     CHECK(empty.first >= empty.second);
     CHECK(z.CountScoreBelow(std::numeric_limits<double>::infinity(), true) == 10);
 
-    ZSetObject same(enc);
+    TestZSet same(enc);
     for (const char* m : {"a", "b", "c", "d", "e"}) same.Insert(m, 0, lim);
     CHECK(same.RanksOf(LexRange{Lex("-"), Lex("+")}) == std::pair<size_t, size_t>{0, 5});
     CHECK(same.RanksOf(LexRange{Lex("[b"), Lex("(d")}) == std::pair<size_t, size_t>{1, 3});
@@ -155,7 +158,7 @@ TEST_CASE("zset: score and lex ranges map to rank intervals") {
 TEST_CASE("zset: digest equals stock Redis 7.0's DEBUG DIGEST-VALUE in both encodings") {
   // ZADD z 1 a 2.5 b 0.1 c -inf d 1e308 e ; DEBUG DIGEST-VALUE z (redis-server 7.0.15)
   for (Encoding enc : {Encoding::kListpack, Encoding::kSkiplist}) {
-    ZSetObject z(enc);
+    TestZSet z(enc);
     ZSetLimits lim;
     z.Insert("a", 1, lim);
     z.Insert("b", 2.5, lim);
@@ -167,21 +170,21 @@ TEST_CASE("zset: digest equals stock Redis 7.0's DEBUG DIGEST-VALUE in both enco
 }
 
 TEST_CASE("zset: clone is deep and keeps the encoding") {
-  ZSetObject z(Encoding::kSkiplist);
+  TestZSet z(Encoding::kSkiplist);
   ZSetLimits lim;
   z.Insert("x", 1, lim);
   z.Insert("y", 2, lim);
-  auto c = z.Clone();
-  auto& copy = static_cast<ZSetObject&>(*c);
+  Value copy_value = z.value();
+  ZSet copy(copy_value);
   z.Erase("x");
   CHECK(copy.encoding() == Encoding::kSkiplist);
   CHECK(copy.size() == 2);
   CHECK(copy.Score("x") == 1.0);
-  CHECK(copy.MemoryUsage() > 0);
+  CHECK(copy_value.obj()->MemoryUsage() > 0);
 }
 
 TEST_CASE("zset: skiplist ZSCAN visits every member once over a stable table") {
-  ZSetObject z(Encoding::kSkiplist);
+  TestZSet z(Encoding::kSkiplist);
   ZSetLimits lim;
   for (int i = 0; i < 300; ++i) z.Insert("m" + std::to_string(i), i, lim);
   std::vector<std::string> seen;
@@ -209,7 +212,7 @@ TEST_CASE("zset: skiplist ZSCAN visits every member once over a stable table") {
 TEST_CASE("zset: randomized skiplist against a sorted-vector model") {
   std::mt19937 rng(12345);
   for (Encoding enc : {Encoding::kSkiplist, Encoding::kListpack}) {
-    ZSetObject z(enc);
+    TestZSet z(enc);
     ZSetLimits lim{1u << 20, 1u << 20};  // keep the starting encoding
     Model model;
     auto find = [&](const std::string& m) {
@@ -315,4 +318,48 @@ TEST_CASE("zset: scores format as Redis prints them") {
   CHECK(tandem::storage::FormatScore(std::numeric_limits<double>::infinity()) == "inf");
   CHECK(tandem::storage::FormatScore(-std::numeric_limits<double>::infinity()) == "-inf");
   CHECK(tandem::storage::FormatScore(1.5e-7) == "1.4999999999999999e-07");
+}
+
+TEST_CASE("zset: listpack scores round-trip exactly in their compact forms") {
+  const double inf = std::numeric_limits<double>::infinity();
+  const std::vector<double> scores = {0,
+                                      1,
+                                      252,
+                                      253,
+                                      -1,
+                                      -253,
+                                      1.5,
+                                      -2.25,
+                                      0.1,
+                                      1e300,
+                                      -1e-310,  // subnormal
+                                      inf,
+                                      -inf,
+                                      9007199254740991.0,   // 2^53 - 1: varint
+                                      -9007199254740991.0,  // -(2^53 - 1)
+                                      9007199254740992.0,   // 2^53: a float holds it
+                                      1e18,
+                                      std::numeric_limits<double>::max(),
+                                      std::numeric_limits<double>::lowest(),
+                                      std::numeric_limits<double>::denorm_min()};
+  TestZSet z(Encoding::kListpack);
+  ZSetLimits lim{1000, 64};
+  for (size_t i = 0; i < scores.size(); ++i) z.Insert("m" + std::to_string(i), scores[i], lim);
+  REQUIRE(z.encoding() == Encoding::kListpack);
+  for (size_t i = 0; i < scores.size(); ++i) {
+    auto s = z.Score("m" + std::to_string(i));
+    REQUIRE(s.has_value());
+    CHECK(std::memcmp(&*s, &scores[i], sizeof(double)) == 0);
+  }
+  // -0 is stored as +0, as Redis's listpack text "0" reads back.
+  z.Insert("negzero", -0.0, lim);
+  CHECK_FALSE(std::signbit(*z.Score("negzero")));
+
+  // Sizes: member length + member, then tag (+ payload).
+  using tandem::storage::PackedZList;
+  CHECK(PackedZList::ElementSize("m", 3) == 3);                      // small integer in the tag
+  CHECK(PackedZList::ElementSize("m", -5) == 4);                     // zigzag varint
+  CHECK(PackedZList::ElementSize("m", 1.5) == 7);                    // float
+  CHECK(PackedZList::ElementSize("m", 0.1) == 11);                   // double
+  CHECK(PackedZList::ElementSize(std::string(200, 'x'), 0) == 203);  // 2-byte length
 }
