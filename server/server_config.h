@@ -105,7 +105,7 @@ struct ServerConfig {
   bool always_show_logo;
   bool set_proc_title;
   std::string proc_title_template;
-  std::string dir;  // kept in sync with the process cwd (setting it chdir()s, as in Redis)
+  std::string dir = ".";  // kept in sync with the process cwd (setting it chdir()s, as in Redis)
   int hz;
   bool dynamic_hz;
   std::string ignore_warnings;

@@ -587,6 +587,37 @@ def test_save_bgsave_lastsave_and_shutdown_save(tmp_path):
         s.stop()
 
 
+@pytest.mark.parametrize("appendonly", ["no", "yes"])
+def test_without_dir_files_live_in_the_working_directory(tmp_path, appendonly):
+    # No `dir` given: Redis keeps dump.rdb and appendonlydir in the working directory. tandem used
+    # to build "/dump.rdb" from an empty dir and loaded a stranger's snapshot from the root.
+    binary = require_tandem_binary()
+    cwd = tmp_path / "cwd"
+    cwd.mkdir()
+    port = th.free_port()
+    args = ["--port", str(port), "--save", "", "--appendonly", appendonly]
+    log = str(tmp_path / "tandem.log")
+    s = th.start_server(binary, args, cwd=str(cwd), logfile=log)
+    try:
+        c = redis.Redis(host=th.HOST, port=port, socket_timeout=10)
+        assert c.config_get("dir")["dir"] == str(cwd)
+        c.set("k", "v")
+        assert c.save()
+    finally:
+        s.stop()
+    assert (cwd / "dump.rdb").is_file()
+    if appendonly == "yes":
+        assert (cwd / "appendonlydir").is_dir()
+    s = th.start_server(binary, args, cwd=str(cwd), logfile=log)
+    try:
+        c = redis.Redis(host=th.HOST, port=port, socket_timeout=10)
+        assert c.get("k") == b"v"
+        assert c.dbsize() == 1
+    finally:
+        s.stop()
+    assert "/dump.rdb" not in open(log).read().replace(str(cwd), "")
+
+
 def test_dump_restore_payloads_interchange(tmp_path):
     ours = start_in("tandem", str(tmp_path / "t"))
     theirs = start_in("stock", str(tmp_path / "s"))
