@@ -125,8 +125,9 @@ bool ExpireMillis(CommandContext& ctx, std::string_view arg, unsigned flags, int
 
 // Stores `value` at key with an optional absolute expire (-1 = none). An expire time already in
 // the past deletes the key instead (checkAlreadyExpired).
+// `existing` is the key's entry when the caller has just looked it up (SET), else nullptr.
 void SetKey(CommandContext& ctx, std::string_view key, std::string_view value, int64_t expire_ms,
-            bool keep_ttl) {
+            bool keep_ttl, Entry* existing = nullptr) {
   storage::Db& db = ctx.db();
   ctx.Dirty();
   ctx.Notify(kNotifyString, "set", key);
@@ -135,7 +136,9 @@ void SetKey(CommandContext& ctx, std::string_view key, std::string_view value, i
     ctx.Notify(kNotifyGeneric, "del", key);
     return;
   }
-  Entry* e = db.SetString(key, value, Value::StringEncoding(value), keep_ttl);
+  const storage::Encoding enc = Value::StringEncoding(value);
+  Entry* e = existing != nullptr ? db.OverwriteString(existing, value, enc, keep_ttl)
+                                 : db.SetString(key, value, enc, keep_ttl);
   if (expire_ms >= 0) {
     db.SetExpire(e, expire_ms);
     ctx.Notify(kNotifyGeneric, "expire", key);
@@ -148,12 +151,13 @@ void SetGeneric(CommandContext& ctx, std::string_view key, std::string_view val,
     Entry* e = ctx.LookupRead(key);
     if (!ReplyStringOrNull(ctx, e)) return;
   }
-  bool found = ctx.LookupWrite(key) != nullptr;
+  Entry* existing = ctx.LookupWrite(key);
+  const bool found = existing != nullptr;
   if (((flags & kNx) && found) || ((flags & kXx) && !found)) {
     if (!(flags & kGet)) ctx.reply().Null();
     return;
   }
-  SetKey(ctx, key, val, expire_ms, flags & kKeepTtl);
+  SetKey(ctx, key, val, expire_ms, flags & kKeepTtl, existing);
   if (expire_ms >= 0) {
     // Relative times become absolute so a replica that applies the command later (or an AOF
     // replayed tomorrow) expires the key at the same moment (SET ... PXAT, as Redis 7.0).

@@ -97,6 +97,10 @@ Entry* Db::Set(std::string_view key, Value value, bool keep_ttl) {
 Entry* Db::SetString(std::string_view key, std::string_view s, Encoding enc, bool keep_ttl) {
   Entry* e = dict_.Find(key);
   if (e == nullptr) return AddString(key, s, enc);
+  return OverwriteString(e, s, enc, keep_ttl);
+}
+
+Entry* Db::OverwriteString(Entry* e, std::string_view s, Encoding enc, bool keep_ttl) {
   if (!e->value.AssignInline(s, enc)) e->value = Value::StringOf(s, enc);
   if (!lfu_) e->access = LruNow();
   if (!keep_ttl) Unindex(e);

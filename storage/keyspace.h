@@ -95,6 +95,9 @@ class Db {
   Entry* Set(std::string_view key, Value value, bool keep_ttl = false);
   // The same for a string value given as bytes (SET, MSET): no intermediate Value.
   Entry* SetString(std::string_view key, std::string_view s, Encoding enc, bool keep_ttl = false);
+  // SetString for a key the caller has just found (`e`, from a lookup in this db): no second
+  // lookup.
+  Entry* OverwriteString(Entry* e, std::string_view s, Encoding enc, bool keep_ttl = false);
   // Adds a new key (must not exist).
   Entry* Add(std::string_view key, Value value);
   // A string, or a packed aggregate's bytes under its type (Value::Packed), in the entry itself,
