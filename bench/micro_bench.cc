@@ -1,5 +1,7 @@
 // Google Benchmark microbenchmarks of the request path's internals: RESP parsing and reply
-// encoding, keyspace lookup/insert, expiry sampling. Run: build/bench/tandem_micro_bench
+// encoding, keyspace lookup/insert, expiry sampling, the sorted-set skiplist, the packed (listpack)
+// hash and sorted-set encodings, and the replication backlog.
+// Run: build-release/bench/tandem_micro_bench
 #include <benchmark/benchmark.h>
 
 #include <chrono>
@@ -8,7 +10,10 @@
 
 #include "resp/reply_builder.h"
 #include "resp/request_parser.h"
+#include "server/replication.h"
+#include "storage/hash.h"
 #include "storage/keyspace.h"
+#include "storage/zset.h"
 
 namespace {
 
@@ -134,6 +139,134 @@ void BM_GrowTo10MKeysMaxInsert(benchmark::State& state) {
   }
 }
 BENCHMARK(BM_GrowTo10MKeysMaxInsert)->Arg(10'000'000)->Iterations(1)->Unit(benchmark::kSecond);
+
+// ---- sorted sets
+
+// ZADD of n members with distinct pseudo-random scores into a skiplist (insert + member table).
+void BM_SkiplistInsert(benchmark::State& state) {
+  const int n = static_cast<int>(state.range(0));
+  std::vector<std::string> members;
+  for (int i = 0; i < n; ++i) members.push_back("member:" + std::to_string(i));
+  for (auto _ : state) {
+    tandem::storage::Value v =
+        tandem::storage::ZSet::NewValue(tandem::storage::Encoding::kSkiplist);
+    tandem::storage::ZSet z(v);
+    for (int i = 0; i < n; ++i) z.Insert(members[i], static_cast<double>((i * 7919) % n), {});
+    benchmark::DoNotOptimize(z.size());
+  }
+  state.SetItemsProcessed(state.iterations() * n);
+}
+BENCHMARK(BM_SkiplistInsert)->Arg(1000)->Arg(100000);
+
+tandem::storage::Value FilledZSet(int n, tandem::storage::Encoding enc) {
+  tandem::storage::Value v = tandem::storage::ZSet::NewValue(enc);
+  tandem::storage::ZSet z(v);
+  for (int i = 0; i < n; ++i) z.Insert("member:" + std::to_string(i), i * 1.5, {1u << 20, 64});
+  return v;
+}
+
+// ZRANK: member -> node through the hash table, then the rank through the spans.
+void BM_SkiplistRank(benchmark::State& state) {
+  const int n = 100000;
+  tandem::storage::Value v = FilledZSet(n, tandem::storage::Encoding::kSkiplist);
+  const tandem::storage::ZSet z(v);
+  std::vector<std::string> members;
+  for (int i = 0; i < n; ++i) members.push_back("member:" + std::to_string(i));
+  size_t i = 0;
+  for (auto _ : state) {
+    benchmark::DoNotOptimize(z.Rank(members[i]));
+    i = (i + 7919) % n;
+  }
+  state.SetItemsProcessed(state.iterations());
+}
+BENCHMARK(BM_SkiplistRank);
+
+// ZRANGE key 0 99 of a 1,000-member sorted set, as bench/compare.py's zrange_100 workload, walked
+// without the reply (the reply encoding has its own benchmark).
+void BM_SkiplistRange100(benchmark::State& state) {
+  tandem::storage::Value v = FilledZSet(1000, tandem::storage::Encoding::kSkiplist);
+  const tandem::storage::ZSet z(v);
+  for (auto _ : state) {
+    size_t bytes = 0;
+    int left = 100;
+    z.Walk(0, false, [&](std::string_view m, double) {
+      bytes += m.size();
+      return --left > 0;
+    });
+    benchmark::DoNotOptimize(bytes);
+  }
+  state.SetItemsProcessed(state.iterations() * 100);
+}
+BENCHMARK(BM_SkiplistRange100);
+
+// A 10-member sorted set in the packed (listpack) encoding: built by ZADD, then ZSCORE.
+void BM_PackedZSetBuild10(benchmark::State& state) {
+  for (auto _ : state) {
+    tandem::storage::Value v = FilledZSet(10, tandem::storage::Encoding::kListpack);
+    benchmark::DoNotOptimize(v.str().size());
+  }
+  state.SetItemsProcessed(state.iterations() * 10);
+}
+BENCHMARK(BM_PackedZSetBuild10);
+
+void BM_PackedZSetScore(benchmark::State& state) {
+  tandem::storage::Value v = FilledZSet(10, tandem::storage::Encoding::kListpack);
+  const tandem::storage::ZSet z(v);
+  int i = 0;
+  const std::string members[] = {"member:0", "member:5", "member:9"};
+  for (auto _ : state) {
+    benchmark::DoNotOptimize(z.Score(members[i]));
+    i = (i + 1) % 3;
+  }
+  state.SetItemsProcessed(state.iterations());
+}
+BENCHMARK(BM_PackedZSetScore);
+
+// ---- hashes
+
+// HSET of 5 fields into a new packed (listpack) hash, as bench/memory.py's data set.
+void BM_PackedHashBuild5(benchmark::State& state) {
+  const std::string fields[] = {"field0", "field1", "field2", "field3", "field4"};
+  for (auto _ : state) {
+    tandem::storage::Value v = tandem::storage::Hash::NewValue();
+    tandem::storage::Hash h(v);
+    for (const auto& f : fields) h.Set(f, "value00012", {});
+    benchmark::DoNotOptimize(v.str().size());
+  }
+  state.SetItemsProcessed(state.iterations() * 5);
+}
+BENCHMARK(BM_PackedHashBuild5);
+
+void BM_PackedHashGet(benchmark::State& state) {
+  tandem::storage::Value v = tandem::storage::Hash::NewValue();
+  tandem::storage::Hash h(v);
+  for (int i = 0; i < 5; ++i) h.Set("field" + std::to_string(i), "value00012", {});
+  const std::string fields[] = {"field0", "field2", "field4"};
+  int i = 0;
+  for (auto _ : state) {
+    benchmark::DoNotOptimize(h.Get(fields[i]));
+    i = (i + 1) % 3;
+  }
+  state.SetItemsProcessed(state.iterations());
+}
+BENCHMARK(BM_PackedHashGet);
+
+// ---- replication backlog
+
+// The replication stream of SET commands appended to a 1 MB circular backlog
+// (feedReplicationBuffer).
+void BM_BacklogAppend(benchmark::State& state) {
+  tandem::server::Backlog backlog;
+  backlog.Create(1 << 20, 0);
+  const std::string set_cmd =
+      "*3\r\n$3\r\nSET\r\n$10\r\nkey:100000\r\n$100\r\n" + std::string(100, 'x') + "\r\n";
+  for (auto _ : state) {
+    backlog.Append(set_cmd);
+    benchmark::DoNotOptimize(backlog.histlen());
+  }
+  state.SetBytesProcessed(state.iterations() * static_cast<int64_t>(set_cmd.size()));
+}
+BENCHMARK(BM_BacklogAppend);
 
 }  // namespace
 
