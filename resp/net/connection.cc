@@ -4,6 +4,7 @@
 #include <netinet/tcp.h>
 #include <sys/socket.h>
 
+#include <algorithm>
 #include <cstring>
 
 namespace tandem::net {
@@ -43,6 +44,21 @@ int Connection::fd() const {
   return fd;
 }
 
+// anetKeepAlive: the first probe after `interval` idle seconds, then one every interval/3 seconds,
+// three unanswered probes drop the peer (about 2 * interval in all). libuv's uv_tcp_keepalive
+// probes every second, 10 times.
+void Connection::SetKeepAlive(int interval) {
+  uv_os_fd_t fd;
+  if (uv_fileno(reinterpret_cast<uv_handle_t*>(&handle_.tcp), &fd) != 0) return;
+  const int on = 1;
+  const int intvl = std::max(1, interval / 3);
+  const int cnt = 3;
+  if (setsockopt(fd, SOL_SOCKET, SO_KEEPALIVE, &on, sizeof(on)) != 0) return;
+  setsockopt(fd, IPPROTO_TCP, TCP_KEEPIDLE, &interval, sizeof(interval));
+  setsockopt(fd, IPPROTO_TCP, TCP_KEEPINTVL, &intvl, sizeof(intvl));
+  setsockopt(fd, IPPROTO_TCP, TCP_KEEPCNT, &cnt, sizeof(cnt));
+}
+
 int Connection::Start(bool nodelay, int keepalive_seconds) {
   if (kind_ == Kind::kTcp) {
     sockaddr_storage ss;
@@ -55,7 +71,7 @@ int Connection::Start(bool nodelay, int keepalive_seconds) {
       local_ = FormatAddress(reinterpret_cast<sockaddr*>(&ss));
     }
     if (nodelay) uv_tcp_nodelay(&handle_.tcp, 1);
-    if (keepalive_seconds > 0) uv_tcp_keepalive(&handle_.tcp, 1, keepalive_seconds);
+    if (keepalive_seconds > 0) SetKeepAlive(keepalive_seconds);
   } else {
     char path[256];
     size_t len = sizeof(path);

@@ -86,6 +86,8 @@ class Connection {
   uint64_t bytes_written() const { return bytes_written_; }
 
  private:
+  // SO_KEEPALIVE with Redis's probe timing (anetKeepAlive).
+  void SetKeepAlive(int interval);
   ~Connection() = default;  // only the close callback deletes
   static void OnAlloc(uv_handle_t* h, size_t suggested, uv_buf_t* buf);
   static void OnRead(uv_stream_t* s, ssize_t n, const uv_buf_t* buf);

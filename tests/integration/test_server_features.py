@@ -10,6 +10,7 @@ Servers bind only to 127.0.0.1 (plus 127.0.0.2 / ::1 where a test says so, or a 
 socket under a temporary directory); every wait and loop is bounded.
 """
 
+import ctypes
 import os
 import re
 import shutil
@@ -167,6 +168,47 @@ def _ipv4_alias_usable(addr):
         return True
     except OSError:
         return False
+
+
+def _server_side_socket(pid, port, client_port):
+    """A duplicate (pidfd_getfd) of the server process's socket for our connection from
+    127.0.0.1:client_port to its listening port, found through /proc/net/tcp's inode."""
+    inode = None
+    with open("/proc/net/tcp") as f:
+        next(f)
+        for line in f:
+            parts = line.split()
+            if (int(parts[1].split(":")[1], 16) == port
+                    and int(parts[2].split(":")[1], 16) == client_port):
+                inode = parts[9]
+    assert inode is not None, "no server-side socket in /proc/net/tcp"
+    fd = next(int(n) for n in os.listdir(f"/proc/{pid}/fd")
+              if os.readlink(f"/proc/{pid}/fd/{n}") == f"socket:[{inode}]")
+    libc = ctypes.CDLL(None, use_errno=True)
+    pidfd = os.pidfd_open(pid)
+    try:
+        dup = libc.syscall(438, pidfd, fd, 0)  # pidfd_getfd(2)
+    finally:
+        os.close(pidfd)
+    if dup < 0:
+        pytest.skip(f"pidfd_getfd: errno {ctypes.get_errno()}")
+    return socket.socket(fileno=dup)
+
+
+def test_tcp_keepalive_probe_timing_is_redis_s(spawn):
+    # anetKeepAlive: first probe after tcp-keepalive idle seconds, then every interval/3 seconds,
+    # three probes. (libuv's own keepalive probes every second, ten times.)
+    srv = spawn("--tcp-keepalive", "60")
+    with socket.create_connection((th.HOST, srv.port)) as c:
+        c.sendall(b"PING\r\n")
+        assert c.recv(100) == b"+PONG\r\n"
+        s = _server_side_socket(srv.proc.popen.pid, srv.port, c.getsockname()[1])
+        with s:
+            assert s.getsockopt(socket.SOL_SOCKET, socket.SO_KEEPALIVE) == 1
+            assert s.getsockopt(socket.IPPROTO_TCP, socket.TCP_KEEPIDLE) == 60
+            assert s.getsockopt(socket.IPPROTO_TCP, socket.TCP_KEEPINTVL) == 20
+            assert s.getsockopt(socket.IPPROTO_TCP, socket.TCP_KEEPCNT) == 3
+            assert s.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY) != 0
 
 
 def test_bind_two_addresses(spawn):
