@@ -51,7 +51,7 @@ void CmdKeys(CommandContext& ctx) {
   std::vector<std::string> expired;
   ctx.db().ForEach([&](Entry* e) {
     if (!all && !config::GlobMatch(pattern, e->key(), false)) return;
-    if (e->expire_ms >= 0 && e->expire_ms <= ctx.now_ms) {
+    if (ctx.db().HasExpire(e) && ctx.db().ExpireOf(e) <= ctx.now_ms) {
       expired.emplace_back(e->key());
       return;
     }
@@ -99,7 +99,7 @@ void CmdRandomkey(CommandContext& ctx) {
   // Bounded: if every sampled key is expired, keep deleting; an empty db answers null.
   for (int tries = 0; tries < 100 && db.size() > 0; ++tries) {
     Entry* e = db.RandomEntry(ctx.keyspace().random());
-    if (e->expire_ms >= 0 && e->expire_ms <= ctx.now_ms) {
+    if (ctx.db().HasExpire(e) && ctx.db().ExpireOf(e) <= ctx.now_ms) {
       std::string key(e->key());
       ctx.LookupWrite(key);
       continue;
@@ -122,7 +122,7 @@ void RenameGeneric(CommandContext& ctx, bool nx) {
     if (nx) return ctx.reply().Integer(0);
     db.Delete(dst);
   }
-  int64_t expire = e->expire_ms;
+  int64_t expire = ctx.db().ExpireOf(e);
   storage::Value v = std::move(e->value);
   db.Delete(src);
   Entry* ne = db.Add(dst, std::move(v));
@@ -230,7 +230,7 @@ void CmdMove(CommandContext& ctx) {
   if (ctx.keyspace().Lookup(dst, ctx.args[1], ctx.now_ms) != nullptr) {
     return ctx.reply().Integer(0);
   }
-  int64_t expire = e->expire_ms;
+  int64_t expire = ctx.db().ExpireOf(e);
   Entry* ne = dst.Add(ctx.args[1], std::move(e->value));
   if (expire >= 0) dst.SetExpire(ne, expire);
   ctx.db().Delete(ctx.args[1]);
@@ -264,7 +264,7 @@ void CmdCopy(CommandContext& ctx) {
     dst.Delete(ctx.args[2]);
   }
   storage::Value copy = e->value;
-  int64_t expire = e->expire_ms;
+  int64_t expire = ctx.db().ExpireOf(e);
   Entry* ne = dst.Add(ctx.args[2], std::move(copy));
   if (expire >= 0) dst.SetExpire(ne, expire);
   ctx.Dirty();
@@ -308,7 +308,7 @@ void ExpireGeneric(CommandContext& ctx, int64_t basetime, bool seconds) {
   when += basetime;
   Entry* e = ctx.LookupWrite(ctx.args[1]);
   if (e == nullptr) return ctx.reply().Integer(0);
-  int64_t current = e->expire_ms;
+  int64_t current = ctx.db().ExpireOf(e);
   if ((flags & kExpireNx) && current != -1) return ctx.reply().Integer(0);
   if ((flags & kExpireXx) && current == -1) return ctx.reply().Integer(0);
   if ((flags & kExpireGt) && (when <= current || current == -1)) return ctx.reply().Integer(0);
@@ -334,8 +334,9 @@ void CmdPexpireat(CommandContext& ctx) { ExpireGeneric(ctx, 0, false); }
 void TtlGeneric(CommandContext& ctx, bool ms, bool absolute) {
   Entry* e = ctx.LookupRead(ctx.args[1]);
   if (e == nullptr) return ctx.reply().Integer(-2);
-  if (e->expire_ms < 0) return ctx.reply().Integer(-1);
-  int64_t ttl = absolute ? e->expire_ms : e->expire_ms - ctx.now_ms;
+  const int64_t when = ctx.db().ExpireOf(e);
+  if (when < 0) return ctx.reply().Integer(-1);
+  int64_t ttl = absolute ? when : when - ctx.now_ms;
   if (ttl < 0) ttl = 0;
   // Rounded as Redis does; near INT64_MAX Redis's (ttl+500) wraps, and so does this (without UB).
   ctx.reply().Integer(ms ? ttl : static_cast<int64_t>(static_cast<uint64_t>(ttl) + 500) / 1000);

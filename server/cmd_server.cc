@@ -412,7 +412,7 @@ using storage::MixDigest;
 using storage::XorDigest;
 
 // xorObjectDigest: the value's type, its content, and a marker if it has a TTL.
-void XorObjectDigest(Digest& digest, const Entry& e) {
+void XorObjectDigest(Digest& digest, const storage::Db& db, const Entry& e) {
   uint32_t type = htonl(storage::RedisTypeCode(static_cast<uint8_t>(e.value.type)));
   MixDigest(digest, &type, sizeof(type));
   if (e.value.type == storage::ObjType::kString) {
@@ -421,7 +421,7 @@ void XorObjectDigest(Digest& digest, const Entry& e) {
   } else {
     storage::DigestAggregate(e.value, digest);
   }
-  if (e.expire_ms >= 0) XorDigest(digest, "!!expire!!", 10);
+  if (db.HasExpire(&e)) XorDigest(digest, "!!expire!!", 10);
 }
 
 Digest DatasetDigest(storage::Keyspace& ks) {
@@ -434,7 +434,7 @@ Digest DatasetDigest(storage::Keyspace& ks) {
     db.ForEach([&](Entry* e) {
       Digest digest{};
       MixDigest(digest, e->key().data(), e->key().size());
-      XorObjectDigest(digest, *e);
+      XorObjectDigest(digest, db, *e);
       XorDigest(final, digest.data(), digest.size());
     });
   }
@@ -526,7 +526,7 @@ void CmdDebug(CommandContext& ctx) {
       Digest d{};
       // LOOKUP_NOTOUCH: a logically expired key reads as absent.
       Entry* e = ctx.keyspace().Lookup(ctx.db(), ctx.args[j], ctx.now_ms);
-      if (e != nullptr) XorObjectDigest(d, *e);
+      if (e != nullptr) XorObjectDigest(d, ctx.db(), *e);
       ctx.reply().SimpleString(HexDigest(d));
     }
     return;

@@ -95,7 +95,7 @@ bool Server::PerformEvictions() {
             score = 255.0 - LfuDecayed(*e, now, config_.lfu_decay_time);
             break;
           case MaxmemoryPolicy::kVolatileTtl:
-            score = -static_cast<double>(e->expire_ms);  // sooner expiry first
+            score = -static_cast<double>(db.ExpireOf(e));  // sooner expiry first
             break;
           default:  // random policies: the first sample wins
             score = 0;

@@ -78,8 +78,8 @@ void WriteBatched(CommandWriter& w, std::string_view name, std::string_view key,
   });
 }
 
-// The commands for one key; false for a type with no command form.
-bool WriteKey(CommandWriter& w, const Entry& e) {
+// The commands for one key of `db`; false for a type with no command form.
+bool WriteKey(CommandWriter& w, const Db& db, const Entry& e) {
   const Value& v = e.value;
   switch (v.type) {
     case ObjType::kString:
@@ -121,11 +121,11 @@ bool WriteKey(CommandWriter& w, const Entry& e) {
     case ObjType::kStream:
       return false;
   }
-  if (e.expire_ms >= 0) {
+  if (db.HasExpire(&e)) {
     w.Count(3);
     w.Bulk("PEXPIREAT");
     w.Bulk(e.key());
-    w.Bulk(std::to_string(e.expire_ms));
+    w.Bulk(std::to_string(db.ExpireOf(&e)));
   }
   return true;
 }
@@ -144,7 +144,7 @@ std::expected<void, std::string> WriteCommands(Keyspace& ks, const RewriteOption
     w.Bulk(std::to_string(i));
     db.ForEach([&](Entry* e) {
       if (!error.empty() || !w.ok()) return;
-      if (!WriteKey(w, *e)) {
+      if (!WriteKey(w, db, *e)) {
         error = fmt::format("can't rewrite key '{}': {} values are not supported", e->key(),
                             TypeName(e->value.type));
       }

@@ -1,5 +1,6 @@
 #include "storage/keyspace.h"
 
+#include <algorithm>
 #include <chrono>
 #include <cstring>
 #include <ctime>
@@ -28,12 +29,12 @@ uint32_t LruNow() { return static_cast<uint32_t>(std::time(nullptr)); }
 Db::~Db() { Clear(); }
 
 void Db::Unindex(Entry* e) {
-  if (e->expire_ms < 0) return;
-  Entry* last = expiring_.back();
+  if (!HasExpire(e)) return;
+  const Expiring last = expiring_.back();
   expiring_[e->expire_slot] = last;
-  last->expire_slot = e->expire_slot;
+  last.entry->expire_slot = e->expire_slot;
   expiring_.pop_back();
-  e->expire_ms = -1;
+  e->expire_slot = Entry::kNoExpire;
 }
 
 Entry* Db::NewEntry(std::string_view key, size_t room) {
@@ -116,15 +117,17 @@ bool Db::Delete(std::string_view key) {
 }
 
 void Db::SetExpire(Entry* e, int64_t when_ms) {
-  if (e->expire_ms < 0) {
+  when_ms = std::max<int64_t>(when_ms, 0);  // before the epoch: already expired
+  if (!HasExpire(e)) {
     e->expire_slot = static_cast<uint32_t>(expiring_.size());
-    expiring_.push_back(e);
+    expiring_.push_back({e, when_ms});
+    return;
   }
-  e->expire_ms = when_ms;
+  expiring_[e->expire_slot].when_ms = when_ms;
 }
 
 bool Db::Persist(Entry* e) {
-  if (e->expire_ms < 0) return false;
+  if (!HasExpire(e)) return false;
   Unindex(e);
   return true;
 }
@@ -163,7 +166,7 @@ void Keyspace::ExpireEntry(Db& db, Entry* e) {
 Entry* Keyspace::Lookup(Db& db, std::string_view key, int64_t now) {
   Entry* e = db.FindRaw(key);
   if (e == nullptr) return nullptr;
-  if (e->expire_ms >= 0 && e->expire_ms <= now) {
+  if (db.HasExpire(e) && db.ExpireOf(e) <= now) {
     if (lazy_expire_deletes_) ExpireEntry(db, e);
     return nullptr;
   }
@@ -189,13 +192,14 @@ size_t Keyspace::ActiveExpireCycle(int64_t now, int64_t budget_us) {
       for (int i = 0; i < kSample && db.expires_count() > 0; ++i) {
         Entry* e = db.RandomExpiring(rng_);
         ++sampled;
-        if (e->expire_ms <= now) {
+        const int64_t when = db.ExpireOf(e);
+        if (when <= now) {
           if (!lazy_expire_deletes_) continue;
           ExpireEntry(db, e);
           ++expired;
           ++deleted;
         } else {
-          ttl_sum += static_cast<double>(e->expire_ms - now);
+          ttl_sum += static_cast<double>(when - now);
           ++ttl_samples;
         }
       }

@@ -26,16 +26,20 @@ namespace tandem::storage {
 using Clock = std::function<int64_t()>;
 int64_t SystemClockMs();
 
-// One key: 48 bytes, followed in the same allocation by the key's bytes and, for a string value,
+// One key: 40 bytes, followed in the same allocation by the key's bytes and, for a string value,
 // the value's bytes (Db allocates sizeof(Entry) + key length + string length; FreeEntry releases
 // it). A 100-byte string under a 10-byte key is therefore one ~160-byte allocation, against
 // Redis's dictEntry, robj, key sds and value sds.
 struct Entry {
+  static constexpr uint32_t kNoExpire = UINT32_MAX;
+
   Entry* next = nullptr;
-  int64_t expire_ms = -1;  // absolute unix time in ms, -1 = persistent
-  uint32_t hash_tag = 0;   // low 32 bits of the key's hash, kept by the dict
+  uint32_t hash_tag = 0;  // low 32 bits of the key's hash, kept by the dict
   uint32_t key_len = 0;
-  uint32_t expire_slot = 0;  // index in Db::expiring_ while expire_ms >= 0
+  // The key's slot in Db's table of keys with a TTL, which holds the expire time (Db::ExpireOf),
+  // or kNoExpire: a persistent key spends no bytes on an expire time, as Redis keeps expires in
+  // a dict of their own.
+  uint32_t expire_slot = kNoExpire;
   // Redis's robj.lru: the last access in seconds (OBJECT IDLETIME, LRU eviction), or under an LFU
   // policy the minute of the last decrement in the high 16 bits (lfu-decay-time) and the
   // logarithmic access counter in the low 8.
@@ -62,7 +66,7 @@ struct Entry {
     }
   }
 };
-static_assert(sizeof(Entry) == 32 + sizeof(Value), "Value must end the Entry, with no padding");
+static_assert(sizeof(Entry) == 24 + sizeof(Value), "Value must end the Entry, with no padding");
 
 inline constexpr uint8_t kLfuInitVal = 5;  // LFU_INIT_VAL
 // Strings up to this size are stored in their entry's allocation; larger ones keep their own.
@@ -111,6 +115,11 @@ class Db {
   bool lfu() const { return lfu_; }
   bool Delete(std::string_view key);
   void SetExpire(Entry* e, int64_t when_ms);
+  bool HasExpire(const Entry* e) const { return e->expire_slot != Entry::kNoExpire; }
+  // The key's absolute expire time in unix ms, or -1 when it has none.
+  int64_t ExpireOf(const Entry* e) const {
+    return HasExpire(e) ? expiring_[e->expire_slot].when_ms : -1;
+  }
   bool Persist(Entry* e);  // true if a TTL was removed
   void Clear();
   void SwapContents(Db& other);
@@ -130,7 +139,7 @@ class Db {
   template <typename Rng>
   Entry* RandomExpiring(Rng& rng) {
     if (expiring_.empty()) return nullptr;
-    return expiring_[static_cast<size_t>(rng()) % expiring_.size()];
+    return expiring_[static_cast<size_t>(rng()) % expiring_.size()].entry;
   }
 
   bool RehashStep(int n) { return dict_.RehashStep(n); }
@@ -157,7 +166,11 @@ class Db {
   bool lfu_ = false;
   const NewKeyHook* new_key_hook_ = nullptr;  // owned by the Keyspace
   Dict<Entry, EntryKey> dict_;
-  std::vector<Entry*> expiring_;  // keys with a TTL, for O(1) random sampling and removal
+  struct Expiring {
+    Entry* entry;
+    int64_t when_ms;  // absolute unix time in ms
+  };
+  std::vector<Expiring> expiring_;  // keys with a TTL, for O(1) random sampling and removal
 };
 
 class Keyspace {

@@ -1295,9 +1295,9 @@ std::expected<void, std::string> Save(Keyspace& ks, const SaveOptions& opt, Sink
                 "': " + std::string(TypeName(entry->value.type)) + " values are not supported";
         return;
       }
-      if (entry->expire_ms >= 0) {
+      if (db.HasExpire(entry)) {
         e.Byte(kOpExpireTimeMs);
-        PutLE(w.buf(), static_cast<uint64_t>(entry->expire_ms), 8);
+        PutLE(w.buf(), static_cast<uint64_t>(db.ExpireOf(entry)), 8);
       }
       e.Byte(static_cast<uint8_t>(*type));
       e.String(entry->key());
@@ -1516,11 +1516,9 @@ std::expected<LoadResult, LoadError> Load(std::string_view data, Keyspace& ks,
       ++res.expired_skipped;
     } else {
       Entry* entry = db->Set(key, std::move(value));
-      // -1 means no TTL, as in Redis. Any other negative time (before 1970) is in the past, but
-      // the keyspace reads every negative expire_ms as "no TTL" while SetExpire has already
-      // indexed the key, so the key would stay in the expiry index after being freed. Store 0,
-      // which expires the key just the same.
-      if (expire_ms != -1) db->SetExpire(entry, std::max<int64_t>(expire_ms, 0));
+      // -1 means no TTL, as in Redis. Any other negative time (before 1970) is in the past;
+      // SetExpire stores it as 0, which expires the key just the same.
+      if (expire_ms != -1) db->SetExpire(entry, expire_ms);
       entry->RestoreAccess(db->lfu(), lfu_freq, lru_idle);
       ++res.keys;
     }

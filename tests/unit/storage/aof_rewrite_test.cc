@@ -130,8 +130,8 @@ std::string Canon(Keyspace& ks) {
       }
       if (sorted) std::sort(parts.begin(), parts.end());
       std::string line = std::to_string(i) + " " + std::string(e->key()) + " " +
-                         std::string(TypeName(v.type)) + " exp=" + std::to_string(e->expire_ms) +
-                         ":";
+                         std::string(TypeName(v.type)) +
+                         " exp=" + std::to_string(ks.db(i).ExpireOf(e)) + ":";
       for (const auto& p : parts) line += " " + p;
       lines.push_back(line);
     });

@@ -2,6 +2,8 @@
 
 #include <doctest/doctest.h>
 
+#include <map>
+#include <random>
 #include <set>
 #include <string>
 
@@ -61,9 +63,9 @@ TEST_CASE("keyspace: SET without KEEPTTL clears the TTL, with KEEPTTL keeps it")
   db.SetExpire(db.Set("k", Value::String("v")), clock.now + 1000);
   CHECK(db.expires_count() == 1);
   db.Set("k", Value::String("w"), /*keep_ttl=*/true);
-  CHECK(db.FindRaw("k")->expire_ms == clock.now + 1000);
+  CHECK(db.ExpireOf(db.FindRaw("k")) == clock.now + 1000);
   db.Set("k", Value::String("x"));
-  CHECK(db.FindRaw("k")->expire_ms == -1);
+  CHECK(db.ExpireOf(db.FindRaw("k")) == -1);
   CHECK(db.expires_count() == 0);
 }
 
@@ -163,7 +165,7 @@ TEST_CASE("keyspace: a string lives in its entry, and moves out when it outgrows
   Db& db = ks.db(0);
   const std::string hundred(100, 'v');
   Entry* e = db.Set("key:1", Value::String(hundred));
-  CHECK(sizeof(Entry) == 48);
+  CHECK(sizeof(Entry) == 40);
   CHECK(e->value.is_inline());
   CHECK(e->value.str() == hundred);
   CHECK(e->key() == "key:1");
@@ -264,4 +266,55 @@ TEST_CASE("keyspace: Entry::access is the LRU second, or under LFU the minute an
   CHECK(e->lru_seconds() == fresh - 100);
   e->RestoreAccess(false, -1, -1);
   CHECK(e->lru_seconds() == fresh - 100);
+}
+
+TEST_CASE("keyspace: expire times live in the db's TTL table, consistent under random changes") {
+  FakeClock clock;
+  Keyspace ks(1, [&] { return clock.now; });
+  Db& db = ks.db(0);
+  std::map<std::string, int64_t> model;  // key -> expire (-1: none)
+  std::mt19937 rng(99);
+  for (int step = 0; step < 20000; ++step) {
+    const std::string k = "k" + std::to_string(rng() % 200);
+    switch (rng() % 5) {
+      case 0:
+      case 1: {
+        const int64_t when = static_cast<int64_t>(rng() % 1000000);
+        db.SetExpire(db.FindRaw(k) ? db.FindRaw(k) : db.Set(k, Value::String("v")), when);
+        model[k] = when;
+        break;
+      }
+      case 2:
+        if (Entry* e = db.FindRaw(k)) {
+          CHECK(db.Persist(e) == (model[k] >= 0));
+          model[k] = -1;
+        }
+        break;
+      case 3:
+        CHECK(db.Delete(k) == (model.erase(k) == 1));
+        break;
+      default:
+        db.Set(k, Value::String("w"));  // SET drops the TTL
+        model[k] = -1;
+        break;
+    }
+  }
+  size_t with_ttl = 0;
+  for (const auto& [k, when] : model) {
+    Entry* e = db.FindRaw(k);
+    REQUIRE(e != nullptr);
+    CHECK(db.ExpireOf(e) == when);
+    CHECK(db.HasExpire(e) == (when >= 0));
+    with_ttl += when >= 0;
+  }
+  CHECK(db.expires_count() == with_ttl);
+  CHECK(db.size() == model.size());
+  // Every sampled key with a TTL is one of them.
+  for (int i = 0; i < 100 && with_ttl > 0; ++i) CHECK(db.HasExpire(db.RandomExpiring(rng)));
+  // A time before the epoch is stored as 0: already expired, still indexed.
+  Entry* e = db.Set("old", Value::String("v"));
+  db.SetExpire(e, -5);
+  CHECK(db.ExpireOf(e) == 0);
+  CHECK(ks.Lookup(db, "old", clock.now) == nullptr);
+  CHECK(db.FindRaw("old") == nullptr);  // lazily deleted
 }

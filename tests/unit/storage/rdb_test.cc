@@ -98,18 +98,18 @@ std::string CanonValue(const Value& v) {
   return "?";
 }
 
-std::string CanonLine(int db, const Entry& e) {
+std::string CanonLine(int db, const Db& d, const Entry& e) {
   return "db=" + std::to_string(db) + " key=" + Hex(e.key()) +
          " type=" + std::string(TypeName(e.value.type)) +
          " enc=" + std::string(EncodingName(e.value.encoding)) +
-         " exp=" + std::to_string(e.expire_ms) + " val=" + CanonValue(e.value);
+         " exp=" + std::to_string(d.ExpireOf(&e)) + " val=" + CanonValue(e.value);
 }
 
 // One sorted line per key: db, key, type, encoding, expire and content.
 std::string Canon(Keyspace& ks) {
   std::vector<std::string> lines;
   for (int i = 0; i < ks.databases(); ++i) {
-    ks.db(i).ForEach([&](Entry* e) { lines.push_back(CanonLine(i, *e)); });
+    ks.db(i).ForEach([&](Entry* e) { lines.push_back(CanonLine(i, ks.db(i), *e)); });
   }
   std::sort(lines.begin(), lines.end());
   std::string out;
@@ -131,7 +131,7 @@ std::string DatasetDigest(Keyspace& ks) {
       } else {
         DigestAggregate(e->value, d);
       }
-      if (e->expire_ms >= 0) MixDigest(d, "!!expire!!");
+      if (ks.db(i).HasExpire(e)) MixDigest(d, "!!expire!!");
       for (size_t k = 0; k < d.size(); ++k) all[k] ^= d[k];
     });
   }
@@ -600,14 +600,14 @@ TEST_CASE("rdb: expired keys are skipped on a master and kept on a replica") {
   CHECK(ra->keys == 2);
   CHECK(ra->expired_skipped == 1);
   CHECK(a.db(0).FindRaw("old") == nullptr);
-  CHECK(a.db(0).FindRaw("new")->expire_ms == kNow + 1);
+  CHECK(a.db(0).ExpireOf(a.db(0).FindRaw("new")) == kNow + 1);
   LoadOptions replica = master;
   replica.drop_expired = false;
   Keyspace b = NewKeyspace();
   auto rb = Load(file, b, replica);
   REQUIRE(rb.has_value());
   CHECK(rb->keys == 3);
-  CHECK(b.db(0).FindRaw("old")->expire_ms == kNow - 1);
+  CHECK(b.db(0).ExpireOf(b.db(0).FindRaw("old")) == kNow - 1);
 }
 
 TEST_CASE("rdb: a negative expire time loads as already expired, and the key can be deleted") {
@@ -629,7 +629,7 @@ TEST_CASE("rdb: a negative expire time loads as already expired, and the key can
     REQUIRE(r.has_value());
     CHECK(r->keys == 1);
     REQUIRE(ks.db(0).FindRaw("k") != nullptr);
-    CHECK(ks.db(0).FindRaw("k")->expire_ms == 0);
+    CHECK(ks.db(0).ExpireOf(ks.db(0).FindRaw("k")) == 0);
     CHECK(ks.db(0).expires_count() == 1);
     CHECK(ks.db(0).Delete("k"));
     CHECK(ks.db(0).expires_count() == 0);
@@ -645,7 +645,7 @@ TEST_CASE("rdb: a negative expire time loads as already expired, and the key can
   }
   Keyspace ks = NewKeyspace();
   REQUIRE(Load(none, ks, replica).has_value());
-  CHECK(ks.db(0).FindRaw("k")->expire_ms == -1);
+  CHECK(ks.db(0).ExpireOf(ks.db(0).FindRaw("k")) == -1);
   CHECK(ks.db(0).expires_count() == 0);
 }
 
@@ -658,7 +658,7 @@ TEST_CASE("rdb: loading replaces existing keys and keeps the others") {
   target.db(0).Set("other", Value::String("kept"));
   REQUIRE(Load(file, target, LoadOptions{}).has_value());
   CHECK(target.db(0).FindRaw("k")->value.str() == "new");
-  CHECK(target.db(0).FindRaw("k")->expire_ms == -1);
+  CHECK(target.db(0).ExpireOf(target.db(0).FindRaw("k")) == -1);
   CHECK(target.db(0).FindRaw("other")->value.str() == "kept");
 }
 
