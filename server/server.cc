@@ -1054,12 +1054,18 @@ void Server::BeforeSleep() {
 
 void Server::FlushPendingWrites() {
   if (pending_writes_.empty()) return;
+  // Two vectors take turns (no allocation per loop iteration); `batch` is local because a
+  // Flush may queue new writes.
   std::vector<net::Connection*> batch;
+  batch.swap(flush_batch_);
+  batch.clear();
   batch.swap(pending_writes_);
   // Replicas first: by the time a client can read the reply to a write, the write has left for
   // every online replica (Redis gets the same order by queueing pending clients at the head).
   // A master killed right after replying then loses only what the kernel had not yet sent.
-  std::stable_partition(batch.begin(), batch.end(), [](net::Connection* c) {
+  // (std::partition: stable_partition would allocate a buffer per call; the order among
+  // ordinary clients does not matter.)
+  std::partition(batch.begin(), batch.end(), [](net::Connection* c) {
     auto* client = static_cast<Client*>(c->data());
     return client != nullptr && (client->flags & kClientReplica) != 0;
   });
@@ -1070,6 +1076,8 @@ void Server::FlushPendingWrites() {
     ++stats_.total_writes_processed;
     c->Flush();
   }
+  batch.clear();
+  if (flush_batch_.capacity() < batch.capacity()) flush_batch_.swap(batch);
 }
 
 void Server::Cron() {

@@ -348,6 +348,7 @@ class Server : public net::ConnectionHandler {
   std::unordered_map<uint64_t, Client*> clients_;
   std::vector<uint64_t> monitors_;
   std::vector<net::Connection*> pending_writes_;
+  std::vector<net::Connection*> flush_batch_;  // FlushPendingWrites' spare vector
   std::unordered_map<std::string, std::vector<uint64_t>> channels_;
   std::unordered_map<std::string, std::vector<uint64_t>> patterns_;
   std::unordered_map<std::string, std::vector<uint64_t>> shard_channels_;
