@@ -526,6 +526,17 @@ void ZrangeGeneric(CommandContext& ctx, size_t argc_start, bool store, RangeType
           if (end >= llen) end = llen - 1;
           int64_t n = end - start + 1;
           size_t first = static_cast<size_t>(reverse ? llen - 1 - start : start);
+          if (!store) {
+            // The count is known: reply while walking, with no intermediate vector.
+            resp::ReplyBuilder& r = ctx.reply();
+            const bool nested = r.protocol() > 2;
+            ReplyItemsHeader(ctx, static_cast<size_t>(n), withscores);
+            z.Walk(first, reverse, [&](std::string_view m, double sc) {
+              ReplyItem(r, m, sc, withscores, nested);
+              return --n > 0;
+            });
+            return;
+          }
           CollectRange(
               z, first, reverse, 0, n, [](std::string_view, double) { return true; }, items);
         }
