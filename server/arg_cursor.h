@@ -13,6 +13,9 @@
 namespace tandem::server {
 
 bool EqualsIgnoreCase(std::string_view a, std::string_view b);
+// ASCII lower case (Redis compares command names and options in the C locale); inline, where
+// std::tolower is a libc call per byte.
+inline char AsciiLower(char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c | 0x20) : c; }
 // Redis's string2ll over an argument (strict: no spaces, no '+', fits int64).
 bool ParseInt64(std::string_view s, int64_t& out);
 // Redis's string2ld / strtold checks for INCRBYFLOAT-style long doubles.

@@ -1,12 +1,12 @@
 #include "server/command.h"
 
-#include <cctype>
+#include "server/arg_cursor.h"
 
 namespace tandem::server {
 
 std::string ToLower(std::string_view s) {
   std::string out(s);
-  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  for (char& c : out) c = AsciiLower(c);
   return out;
 }
 
@@ -109,9 +109,7 @@ bool CommandTable::Rename(std::string_view from, std::string_view to) {
 Command* CommandTable::Find(std::string_view name) const {
   char buf[64] = {};
   if (name.size() >= sizeof(buf)) return nullptr;
-  for (size_t i = 0; i < name.size(); ++i) {
-    buf[i] = static_cast<char>(std::tolower(static_cast<unsigned char>(name[i])));
-  }
+  for (size_t i = 0; i < name.size(); ++i) buf[i] = AsciiLower(name[i]);
   auto it = by_name_.find(std::string_view(buf, name.size()));
   return it == by_name_.end() ? nullptr : it->second.get();
 }
