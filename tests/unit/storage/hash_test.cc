@@ -213,3 +213,56 @@ TEST_CASE("hash: a listpack of 65,535 pairs or more counts by walking, as LP_HDR
   CHECK(*h.Get("new") == "x");
   CHECK(h.encoding() == Encoding::kListpack);
 }
+
+TEST_CASE("hash: randomized against a model, listpack in an entry's room and hashtable") {
+  using namespace tandem::storage;
+  std::mt19937_64 rng(2026);
+  for (const bool listpack : {true, false}) {
+    // The listpack case lives in a keyspace entry (inline room, then the heap), as a key does.
+    Keyspace ks(1, [] { return int64_t{0}; });
+    Entry* e =
+        ks.db(0).AddString("h", packed::kEmptyHeader, Encoding::kListpack, ObjType::kHash, 24);
+    Hash h(e->value);
+    const HashLimits lim{listpack ? 100000u : 0u, 64};
+    std::vector<std::pair<std::string, std::string>> model;  // insertion order
+    auto find = [&](const std::string& f) {
+      return std::find_if(model.begin(), model.end(), [&](const auto& p) { return p.first == f; });
+    };
+    for (int step = 0; step < 3000; ++step) {
+      const std::string f = "f" + std::to_string(rng() % 150);
+      const int op = static_cast<int>(rng() % 10);
+      if (op < 6) {
+        const std::string v(rng() % 20, static_cast<char>('a' + step % 26));
+        auto it = find(f);
+        CHECK(h.Set(f, v, lim) == (it == model.end()));
+        if (it == model.end()) {
+          model.emplace_back(f, v);
+        } else {
+          it->second = v;
+        }
+      } else if (op < 9) {
+        auto it = find(f);
+        CHECK(h.Delete(f) == (it != model.end()));
+        if (it != model.end()) model.erase(it);
+      } else {
+        auto it = find(f);
+        auto got = h.Get(f);
+        REQUIRE(got.has_value() == (it != model.end()));
+        if (got) CHECK(*got == it->second);
+      }
+      REQUIRE(h.size() == model.size());
+    }
+    CHECK(h.encoding() == (listpack ? Encoding::kListpack : Encoding::kHashtable));
+    CHECK(e->value.encoding == h.encoding());
+    std::vector<std::pair<std::string, std::string>> seen;
+    h.ForEach([&](std::string_view f, std::string_view v) { seen.emplace_back(f, v); });
+    if (listpack) {
+      CHECK(seen == model);               // insertion order, HDEL keeping the order of the rest
+      CHECK_FALSE(e->value.is_inline());  // it outgrew the 24-byte room
+    } else {
+      std::sort(seen.begin(), seen.end());
+      std::sort(model.begin(), model.end());
+      CHECK(seen == model);
+    }
+  }
+}

@@ -2,6 +2,8 @@
 
 #include <doctest/doctest.h>
 
+#include <random>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -104,6 +106,34 @@ TEST_CASE("set: random and scan see every member") {
     cursor = s.ScanStep(cursor, [&](std::string_view) { ++seen; });
   } while (cursor != 0);
   CHECK(seen == 50);
+}
+
+TEST_CASE("set: intset randomized against a model stays sorted, then converts on a non-integer") {
+  std::mt19937_64 rng(7);
+  SetObject s;
+  std::set<int64_t> model;
+  for (int step = 0; step < 5000; ++step) {
+    const int64_t v = static_cast<int64_t>(rng() % 400) - 200;
+    const std::string m = std::to_string(v);
+    switch (rng() % 3) {
+      case 0:
+      case 1:
+        CHECK(s.Add(m, 100000) == model.insert(v).second);
+        break;
+      default:
+        CHECK(s.Remove(m) == (model.erase(v) == 1));
+        break;
+    }
+    REQUIRE(s.size() == model.size());
+  }
+  CHECK(s.encoding() == Encoding::kIntset);
+  std::vector<std::string> expect;
+  for (int64_t v : model) expect.push_back(std::to_string(v));
+  CHECK(Members(s) == expect);  // ascending, as an intset is
+  for (int64_t v = -201; v <= 201; ++v) CHECK(s.Contains(std::to_string(v)) == model.count(v));
+  CHECK(s.Add("not-an-integer", 100000));
+  CHECK(s.encoding() == Encoding::kHashtable);
+  CHECK(s.size() == model.size() + 1);
 }
 
 }  // namespace
