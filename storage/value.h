@@ -59,15 +59,20 @@ struct Value {
   }
 
   // ---- strings (type == kString)
+  // An Object value (list, set, hashtable hash, skiplist zset) has no bytes: empty / 0.
   std::string_view str() const {
     if (flags_ & kInline) return {InlineData(), len_};
-    return heap_ == nullptr ? std::string_view() : std::string_view(heap_->data(), heap_->size);
+    if (heap_ == nullptr || (flags_ & kObject)) return {};
+    return {heap_->data(), heap_->size};
   }
-  size_t str_size() const { return flags_ & kInline ? len_ : (heap_ ? heap_->size : 0); }
+  size_t str_size() const {
+    if (flags_ & kInline) return len_;
+    return heap_ == nullptr || (flags_ & kObject) ? 0 : heap_->size;
+  }
   // Bytes reserved for the string (MEMORY USAGE): inline room or heap capacity.
   size_t str_capacity() const {
     if (flags_ & kInline) return inline_.cap;
-    return heap_ == nullptr ? 0 : heap_->cap;
+    return heap_ == nullptr || (flags_ & kObject) ? 0 : heap_->cap;
   }
   bool is_inline() const { return flags_ & kInline; }
   // Appends bytes, growing as sdsMakeRoomFor does (doubling below 1 MB, +1 MB above).

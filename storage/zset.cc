@@ -4,6 +4,7 @@
 #include <cmath>
 #include <cstdio>
 #include <cstring>
+#include <limits>
 #include <new>
 
 #include "storage/digest.h"
@@ -306,8 +307,10 @@ void AppendScore(std::string& out, double score) {
     packed::AppendLength(out, (static_cast<uint64_t>(i) << 1) ^ static_cast<uint64_t>(i >> 63));
     return;
   }
-  const auto f = static_cast<float>(score);
-  if (static_cast<double>(f) == score && !std::isnan(score)) {
+  // (Converting a finite double beyond float's range is undefined: check the range first.)
+  if (std::isinf(score) || (std::fabs(score) <= std::numeric_limits<float>::max() &&
+                            static_cast<double>(static_cast<float>(score)) == score)) {
+    const auto f = static_cast<float>(score);
     out.push_back(static_cast<char>(kScoreFloat));
     out.append(reinterpret_cast<const char*>(&f), sizeof f);
     return;

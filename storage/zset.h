@@ -14,8 +14,7 @@
 // the encoding by size (ZUNIONSTORE / ZINTERSTORE / ZDIFFSTORE, zsetConvertToListpackIfNeeded).
 //
 // Invariant kept by the command layer, not here: a zset stored in the keyspace is never empty.
-// The keyspace Value carries the encoding separately (OBJECT ENCODING); the command layer copies
-// encoding() into it after every change.
+// The Value's encoding is the zset's (OBJECT ENCODING): a conversion replaces the Value's content.
 #pragma once
 
 #include <array>

@@ -211,6 +211,31 @@ def test_tcp_keepalive_probe_timing_is_redis_s(spawn):
             assert s.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY) != 0
 
 
+def test_memory_usage_is_plausible_for_every_encoding(spawn):
+    # MEMORY USAGE once read an Object's pointer as a heap string's capacity (hashtable hash:
+    # 94,909,235,659,495 bytes). Each answer here must be a real size: between the payload and
+    # a small multiple of it.
+    srv = spawn()
+    long = "x" * 70  # past the 64-byte listpack limits: hashtable / skiplist
+    with srv.raw() as c:
+        cmds = {
+            "s": [("SET", "s", long)],
+            "hlp": [("HSET", "hlp", "f", "v")],
+            "hht": [("HSET", "hht", "f", long)],
+            "zlp": [("ZADD", "zlp", "1", "m")],
+            "zsl": [("ZADD", "zsl", "1", long)],
+            "l": [("RPUSH", "l", long)],
+            "si": [("SADD", "si", "1")],
+            "sh": [("SADD", "sh", long)],
+        }
+        for key, commands in cmds.items():
+            for cmd in commands:
+                c.command(*cmd)
+            used = c.command("MEMORY", "USAGE", key)
+            assert isinstance(used, int), (key, used)
+            assert 16 <= used <= 4096, (key, used)
+
+
 def test_bind_two_addresses(spawn):
     if not _ipv4_alias_usable("127.0.0.2"):
         pytest.skip("127.0.0.2 is not bindable here")
