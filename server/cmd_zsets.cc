@@ -306,12 +306,13 @@ void ZaddGeneric(CommandContext& ctx, unsigned flags) {
     storage::Encoding enc = ZSet::EncodingForNew(limits, a[scoreidx + 1].size());
     if (enc == storage::Encoding::kListpack) {
       // Room in the new key's entry for the elements when they fit a listpack.
-      size_t reserve = storage::packed::kHeader;
+      size_t reserve = elements <= limits.max_entries ? storage::packed::kHeader : 0;
       for (size_t j = 0; j < elements && reserve != 0; ++j) {
         std::string_view m = a[scoreidx + 1 + j * 2];
-        reserve = elements <= limits.max_entries && m.size() <= limits.max_value
-                      ? reserve + storage::PackedZList::ElementSize(m, scores[j])
-                      : 0;
+        if (m.size() > limits.max_value)
+          reserve = 0;  // it converts at once: no room
+        else
+          reserve += storage::PackedZList::ElementSize(m, scores[j]);
       }
       e = ctx.db().AddString(key, storage::packed::kEmptyHeader, enc, ObjType::kZSet, reserve);
     } else {

@@ -109,9 +109,7 @@ void HashView::Digest(std::array<uint8_t, 20>& digest) const {
 
 // ---- Hash
 
-void Hash::SetCount(size_t count) {
-  mut().ReplaceBytes(0, packed::kHeader, packed::HeaderFor(count));
-}
+void Hash::SetCount(size_t count) { packed::StoreCount(mut().MutableData(), count); }
 
 bool Hash::Set(std::string_view field, std::string_view value, const HashLimits& limits) {
   // A field or value too long for a listpack converts before the insert (the HINCRBY* path;

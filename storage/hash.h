@@ -127,7 +127,7 @@ class Hash : public HashView {
   template <typename Range>
   static size_t PackedSize(const Range& items) {
     size_t n = packed::kHeader;
-    for (std::string_view s : items) n += s.size() + (s.size() < 128 ? 1 : 5);
+    for (std::string_view s : items) n += packed::LengthSize(s.size()) + s.size();
     return n;
   }
 

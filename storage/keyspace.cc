@@ -64,9 +64,7 @@ Entry* Db::AddString(std::string_view key, std::string_view s, Encoding enc, Obj
   if (need > kInlineStringLimit) {
     Value v = Value::StringOf(s, enc);
     v.type = type;
-    Entry* e = NewEntry(key, 0);
-    e->value = std::move(v);
-    return Insert(e);
+    return AddOutOfLine(key, std::move(v));
   }
   // The room is rounded up to what glibc's malloc hands out anyway (chunks of 16k bytes with an
   // 8-byte header): the slack lets a slightly longer string overwrite in place later.
@@ -81,17 +79,25 @@ Entry* Db::Add(std::string_view key, Value value) {
   if (value.obj() == nullptr && value.str_size() <= kInlineStringLimit) {
     return AddString(key, value.str(), value.encoding, value.type);
   }
+  return AddOutOfLine(key, std::move(value));
+}
+
+Entry* Db::AddOutOfLine(std::string_view key, Value value) {
   Entry* e = NewEntry(key, 0);
   e->value = std::move(value);
   return Insert(e);
+}
+
+void Db::Overwritten(Entry* e, bool keep_ttl) {
+  if (!lfu_) e->access = LruNow();
+  if (!keep_ttl) Unindex(e);
 }
 
 Entry* Db::Set(std::string_view key, Value value, bool keep_ttl) {
   Entry* e = dict_.Find(key);
   if (e == nullptr) return Add(key, std::move(value));
   e->value = std::move(value);
-  if (!lfu_) e->access = LruNow();
-  if (!keep_ttl) Unindex(e);
+  Overwritten(e, keep_ttl);
   return e;
 }
 
@@ -103,8 +109,7 @@ Entry* Db::SetString(std::string_view key, std::string_view s, Encoding enc, boo
 
 Entry* Db::OverwriteString(Entry* e, std::string_view s, Encoding enc, bool keep_ttl) {
   if (!e->value.AssignInline(s, enc)) e->value = Value::StringOf(s, enc);
-  if (!lfu_) e->access = LruNow();
-  if (!keep_ttl) Unindex(e);
+  Overwritten(e, keep_ttl);
   return e;
 }
 

@@ -153,6 +153,11 @@ class Db {
 
  private:
   void Unindex(Entry* e);
+  // A new key whose value keeps its own allocation (an Object, or bytes beyond the inline limit).
+  Entry* AddOutOfLine(std::string_view key, Value value);
+  // An existing key got a new value: its LRU clock (dbOverwrite keeps the LFU counter) and,
+  // unless keep_ttl, its TTL.
+  void Overwritten(Entry* e, bool keep_ttl);
   // An entry with the key's bytes and `room` bytes after them.
   static Entry* NewEntry(std::string_view key, size_t room);
   Entry* Insert(Entry* e);

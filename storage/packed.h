@@ -20,9 +20,23 @@ inline uint16_t HeaderCount(std::string_view bytes) {
   return static_cast<uint16_t>(static_cast<uint8_t>(bytes[0]) |
                                (static_cast<uint8_t>(bytes[1]) << 8));
 }
-inline std::string HeaderFor(size_t count) {
+// Rewrites the count in place (the header is always there).
+inline void StoreCount(char* bytes, size_t count) {
   const uint16_t c = count >= kCountUnknown ? kCountUnknown : static_cast<uint16_t>(count);
-  return std::string{static_cast<char>(c & 0xFF), static_cast<char>(c >> 8)};
+  bytes[0] = static_cast<char>(c & 0xFF);
+  bytes[1] = static_cast<char>(c >> 8);
+}
+inline std::string HeaderFor(size_t count) {
+  std::string header(kHeader, '\0');
+  StoreCount(header.data(), count);
+  return header;
+}
+
+// Bytes AppendLength writes for `len`.
+inline size_t LengthSize(size_t len) {
+  size_t n = 1;
+  for (; len >= 0x80; len >>= 7) ++n;
+  return n;
 }
 
 inline void AppendLength(std::string& buf, size_t len) {

@@ -376,9 +376,7 @@ std::pair<std::string_view, double> PackedZList::At(size_t i) const {
   return Next(v_->str(), pos);
 }
 
-void PackedZList::SetCount(size_t count) {
-  mut().ReplaceBytes(0, packed::kHeader, packed::HeaderFor(count));
-}
+void PackedZList::SetCount(size_t count) { packed::StoreCount(mut().MutableData(), count); }
 
 void PackedZList::InsertAt(size_t i, std::string_view member, double score) {
   const size_t count = size() + 1;

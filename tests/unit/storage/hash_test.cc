@@ -266,3 +266,19 @@ TEST_CASE("hash: randomized against a model, listpack in an entry's room and has
     }
   }
 }
+
+TEST_CASE("packed: LengthSize is what AppendLength writes, and StoreCount what HeaderCount reads") {
+  using namespace tandem::storage;
+  for (size_t len : {size_t{0}, size_t{1}, size_t{127}, size_t{128}, size_t{16383}, size_t{16384},
+                     size_t{1} << 40}) {
+    std::string buf;
+    packed::AppendLength(buf, len);
+    CHECK(packed::LengthSize(len) == buf.size());
+    size_t pos = 0;
+    CHECK(packed::ReadLength(buf, pos) == len);
+  }
+  for (size_t count : {size_t{0}, size_t{300}, size_t{65534}, size_t{65535}, size_t{100000}}) {
+    const std::string h = packed::HeaderFor(count);
+    CHECK(packed::HeaderCount(h) == std::min<size_t>(count, packed::kCountUnknown));
+  }
+}
