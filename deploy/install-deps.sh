@@ -3,7 +3,7 @@
 # Idempotent: a machine that already has everything only pays for one dpkg query.
 set -euo pipefail
 pkgs=(cmake ninja-build g++ clang clang-format libclang-rt-14-dev pkg-config git
-      libuv1-dev libfmt-dev libtomlplusplus-dev doctest-dev libbenchmark-dev
+      libuv1-dev liburing-dev libfmt-dev libtomlplusplus-dev doctest-dev libbenchmark-dev
       redis-server redis-tools python3 python3-pytest python3-redis
       ansible ansible-lint iproute2 nftables   # ip + nft: the partition tests' namespaces
       systemd)  # systemd-analyze verify: the rendered units (tests/integration/test_deploy.py)

@@ -28,7 +28,7 @@ void CmdAclSetuser(CommandContext& ctx) {
   const bool existed = acl.Find(name) != nullptr;
   std::string err = acl.SetUser(name, rules);
   if (!err.empty()) return ctx.Error("ERR " + err);
-  if (existed) ctx.server.KillPubsubClientsIfNeeded(acl.Find(name));
+  if (existed) ctx.server.KillPubsubClientsIfNeeded(acl.Find(name), &ctx.client);
   ctx.reply().Ok();
 }
 
@@ -81,7 +81,7 @@ void CmdAclDeluser(CommandContext& ctx) {
     std::shared_ptr<acl::User> u = acl.Find(ctx.args[j]);
     if (u && acl.Delete(ctx.args[j])) removed.push_back(std::move(u));
   }
-  ctx.server.KillClientsOfUsers(removed);
+  ctx.server.KillClientsOfUsers(removed, &ctx.client);
   ctx.reply().Integer(static_cast<int64_t>(removed.size()));
 }
 
@@ -160,7 +160,7 @@ void CmdAclLoad(CommandContext& ctx) {
   std::string err = ctx.server.acl().LoadFile(path, &replaced);
   if (!err.empty()) return ctx.Error("ERR " + err);
   // Clients of the users that were replaced or removed are disconnected, as in Redis 7.0.
-  ctx.server.KillClientsOfUsers(replaced);
+  ctx.server.KillClientsOfUsers(replaced, &ctx.client);
   ctx.reply().Ok();
 }
 

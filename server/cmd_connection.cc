@@ -214,7 +214,7 @@ void CmdClientKill(CommandContext& ctx) {
       if (c.conn().peer() == a[2] && !c.conn().closing()) target = &c;
     });
     if (target == nullptr) return ctx.Error("ERR No such client");
-    ctx.server.KillClient(*target);
+    ctx.server.KillClient(*target, &ctx.client);
     return ctx.reply().Ok();
   }
   if (a.size() % 2 != 0) return ctx.Error(err::kSyntax);
@@ -268,7 +268,7 @@ void CmdClientKill(CommandContext& ctx) {
     if (skipme && &c == &ctx.client) return;
     victims.push_back(&c);
   });
-  for (Client* c : victims) ctx.server.KillClient(*c);
+  for (Client* c : victims) ctx.server.KillClient(*c, &ctx.client);
   ctx.reply().Integer(static_cast<int64_t>(victims.size()));
 }
 

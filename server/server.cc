@@ -213,6 +213,7 @@ net::ListenOptions Server::ListenOptionsFromConfig() const {
 std::unique_ptr<net::Listener> Server::NewListener() {
   auto l = std::make_unique<net::Listener>(loop_, [this](net::Connection* c) { Accept(c); });
   l->set_next_id([this] { return ++next_client_id_; });
+  l->set_ring(ring_.get());
   l->set_on_accept_error([](int status) {
     // acceptTcpHandler's wording; the anet error text is "accept: <strerror>".
     config::LogMessage(
@@ -377,6 +378,11 @@ std::string Server::Start() {
     if (!commands_.Rename(from, to)) return "No such command in rename-command: " + from;
   }
   applied_maxclients_ = config_.maxclients;
+  std::string no_ring;
+  ring_ = net::Ring::Create(loop_, no_ring);
+  config::LogMessage(config::Level::kNotice,
+                     ring_ ? std::string("Client sockets use io_uring.")
+                           : "Client sockets use epoll (io_uring unavailable: " + no_ring + ").");
   listener_ = NewListener();
   listen_opts_ = ListenOptionsFromConfig();
   std::string err = listener_->Listen(listen_opts_);
@@ -452,7 +458,11 @@ std::string Server::Start() {
 }
 
 int Server::Run() {
-  uv_run(loop_, UV_RUN_DEFAULT);
+  if (ring_) {
+    ring_->Run([this] { BeforeSleep(); });
+  } else {
+    uv_run(loop_, UV_RUN_DEFAULT);
+  }
   return exit_code_;
 }
 
@@ -568,14 +578,20 @@ std::string Server::LoadAclsAtStartup() {
   return {};
 }
 
-void Server::KillClientsOfUsers(const std::vector<std::shared_ptr<acl::User>>& users) {
+void Server::KillClientsOfUsers(const std::vector<std::shared_ptr<acl::User>>& users,
+                                const Client* caller) {
+  std::vector<Client*> victims;
   ForEachClient([&](Client& c) {
-    // The calling client gets this command's reply first (CLIENT_CLOSE_AFTER_COMMAND).
-    if (c.user && std::find(users.begin(), users.end(), c.user) != users.end()) KillClient(c);
+    if (c.conn().closing()) return;
+    if (c.user && std::find(users.begin(), users.end(), c.user) != users.end()) {
+      victims.push_back(&c);
+    }
   });
+  // The calling client gets this command's reply first (CLIENT_CLOSE_AFTER_COMMAND).
+  for (Client* c : victims) KillClient(*c, caller);
 }
 
-void Server::KillPubsubClientsIfNeeded(const std::shared_ptr<acl::User>& u) {
+void Server::KillPubsubClientsIfNeeded(const std::shared_ptr<acl::User>& u, const Client* caller) {
   std::vector<Client*> victims;
   ForEachClient([&](Client& c) {
     if (c.user != u || c.conn().closing()) return;
@@ -585,7 +601,7 @@ void Server::KillPubsubClientsIfNeeded(const std::shared_ptr<acl::User>& u) {
     for (const auto& ch : c.shard_channels) kill = kill || !acl_->ChannelAllowed(*u, ch, false);
     if (kill) victims.push_back(&c);
   });
-  for (Client* c : victims) KillClient(*c);
+  for (Client* c : victims) KillClient(*c, caller);
 }
 
 Client* Server::FindClient(uint64_t id) {
@@ -609,9 +625,12 @@ void Server::OnClosed(net::Connection& conn) {
   delete client;
 }
 
-void Server::KillClient(Client& c) {
-  // Closed after its pending replies (and, for the calling client, this command's reply) leave,
-  // in the flush step of this loop iteration.
+void Server::KillClient(Client& c, const Client* caller) {
+  if (&c != caller) {
+    c.conn().Close();  // its memory stays valid until the loop runs the close callback
+    return;
+  }
+  // The caller: closed after this command's reply leaves, in the flush step of this iteration.
   c.conn().CloseAfterReply();
   if (!c.pending_write) {
     c.pending_write = true;
@@ -1376,8 +1395,14 @@ void Server::LoadingProgress(uint64_t loaded_delta) {
     return;
   }
   startup_load_.served_at_bytes = startup_load_.loaded_bytes;
-  uv_run(loop_, UV_RUN_NOWAIT);
-  FlushPendingWrites();
+  if (ring_) {
+    ring_->RunOnce();
+    FlushPendingWrites();
+    ring_->SubmitNow();  // the replies leave now, not at the next turn
+  } else {
+    uv_run(loop_, UV_RUN_NOWAIT);
+    FlushPendingWrites();
+  }
 }
 
 void Server::ExitWhileLoading() {

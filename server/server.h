@@ -25,6 +25,7 @@
 
 #include "config/schema.h"
 #include "resp/net/listener.h"
+#include "resp/net/ring.h"
 #include "server/acl.h"
 #include "server/aof.h"
 #include "server/client.h"
@@ -163,11 +164,14 @@ class Server : public net::ConnectionHandler {
   bool Authenticate(Client& c, std::string_view user, std::string_view pass,
                     std::string_view command_name);
   // ACL DELUSER / ACL LOAD: closes every client authenticated as one of `users`.
-  void KillClientsOfUsers(const std::vector<std::shared_ptr<acl::User>>& users);
+  void KillClientsOfUsers(const std::vector<std::shared_ptr<acl::User>>& users,
+                          const Client* caller);
   // ACL SETUSER: a pub/sub client of `u` subscribed to a channel or pattern it may no longer
   // use is closed (ACLKillPubsubClientsIfNeeded).
-  void KillPubsubClientsIfNeeded(const std::shared_ptr<acl::User>& u);
+  void KillPubsubClientsIfNeeded(const std::shared_ptr<acl::User>& u, const Client* caller);
   uv_loop_t* loop() { return loop_; }
+  // INFO's multiplexing_api: "io_uring" when client sockets use the ring, else "epoll".
+  bool uses_io_uring() const { return ring_ != nullptr; }
   const std::string& run_id() const { return run_id_; }
   int64_t start_time_ms() const { return start_time_ms_; }
   uint64_t dirty() const { return dirty_; }
@@ -247,8 +251,10 @@ class Server : public net::ConnectionHandler {
   enum PropagateTarget { kPropagateAof = 1, kPropagateRepl = 2, kPropagateAll = 3 };
   void Propagate(int db, std::span<const std::string_view> argv, int targets = kPropagateAll);
 
-  // Closes a client after the current command (CLIENT KILL of another or of itself).
-  void KillClient(Client& c);
+  // CLIENT KILL, ACL changes, failed replica syncs. The client running the command (`caller`)
+  // is closed once its reply has left; any other is closed at once and its pending replies
+  // are dropped, as Redis's freeClient does (a client that stopped reading cannot hold it off).
+  void KillClient(Client& c, const Client* caller = nullptr);
 
   // ConnectionHandler
   void OnReadable(net::Connection& conn) override;
@@ -342,6 +348,8 @@ class Server : public net::ConnectionHandler {
   CommandTable commands_;
   std::unique_ptr<acl::Acl> acl_;
   ServerStats stats_;
+  // Declared before the listener, so destroyed after it. nullptr: epoll (libuv) alone.
+  std::unique_ptr<net::Ring> ring_;
   std::unique_ptr<net::Listener> listener_;
   std::vector<int> ports_;
   net::ListenOptions listen_opts_;

@@ -5,11 +5,18 @@
 #include <sys/socket.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <cstring>
+
+#include "resp/net/ring.h"
 
 namespace tandem::net {
 
-namespace {}
+// An emptied output buffer keeps its capacity up to this size for the next replies. Freeing a
+// buffer of a few hundred KB after every flush made glibc hand out fresh mmap'd memory for the
+// next pipeline's replies: a page fault per 4 KB, and LRANGE_100 at -P 16 ran at a tenth of its
+// speed until malloc's dynamic mmap threshold happened to rise. Larger buffers are still freed.
+constexpr size_t kKeepOutputBuffer = 1024 * 1024;
 
 std::string FormatAddress(const sockaddr* sa) {
   char ip[INET6_ADDRSTRLEN] = {0};
@@ -86,13 +93,97 @@ int Connection::Start(bool nodelay, int keepalive_seconds) {
 
 void Connection::ResumeReading() {
   if (reading_ || closing_) return;
+  if (ring_ != nullptr) {
+    reading_ = true;
+    // While a cancelled receive is still winding down, its last completion re-arms.
+    if (recv_state_ == RecvState::kNone) {
+      ring_->ArmRecv(this);
+      recv_state_ = RecvState::kArmed;
+    }
+    return;
+  }
   if (uv_read_start(stream(), &Connection::OnAlloc, &Connection::OnRead) == 0) reading_ = true;
 }
 
 void Connection::PauseReading() {
   if (!reading_) return;
-  uv_read_stop(stream());
   reading_ = false;
+  if (ring_ != nullptr) {
+    // Bytes that arrive before the cancellation lands wait in the read buffer, unparsed, as
+    // they would in the socket.
+    if (recv_state_ == RecvState::kArmed) {
+      ring_->CancelRecv(this);
+      recv_state_ = RecvState::kCancelling;
+    }
+    return;
+  }
+  uv_read_stop(stream());
+}
+
+void Connection::AppendReceived(const char* data, size_t n) {
+  std::memcpy(rbuf_.PrepareWrite(n), data, n);
+  rbuf_.CommitWrite(n);
+  bytes_read_ += n;
+}
+
+bool Connection::OnRingRecv(int res, bool more) {
+  if (!more) recv_state_ = RecvState::kNone;
+  if (closed_) return FreeIfDone();
+  if (closing_) return false;
+  if (res > 0) {
+    if (reading_ && !close_after_reply_ && handler_) handler_->OnReadable(*this);
+  } else if (res == 0) {
+    // EOF. While paused it is seen again once reading resumes, as libuv would see it.
+    if (reading_) Close();
+    return false;
+  } else if (res != -ENOBUFS && res != -ECANCELED) {
+    Close();  // reset by the peer, or another socket error
+    return false;
+  }
+  // The multishot receive ended (the pool ran dry, or it was cancelled and reading resumed
+  // meanwhile): arm a new one.
+  if (!closing_ && reading_ && recv_state_ == RecvState::kNone) {
+    ring_->ArmRecv(this);
+    recv_state_ = RecvState::kArmed;
+  }
+  return false;
+}
+
+bool Connection::OnRingSend(int res) {
+  ring_send_ = false;
+  if (closed_) return FreeIfDone();
+  if (closing_) {
+    writing_ = false;
+    return false;
+  }
+  if (res < 0 && res != -EAGAIN) {
+    writing_ = false;
+    Close();
+    return false;
+  }
+  size_t n = res > 0 ? static_cast<size_t>(res) : 0;
+  bytes_written_ += n;
+  inflight_sent_ += n;
+  if (inflight_sent_ < inflight_.size()) {
+    WriteRest();  // the socket is full: libuv writes the rest when it drains
+    return false;
+  }
+  writing_ = false;
+  inflight_.clear();
+  inflight_sent_ = 0;
+  if (inflight_.capacity() > kKeepOutputBuffer) inflight_.shrink_to_fit();
+  if (!out_.empty()) {
+    Flush();
+  } else if (close_after_reply_) {
+    Close();
+  }
+  return false;
+}
+
+bool Connection::FreeIfDone() {
+  if (!closed_ || ring_send_ || recv_state_ != RecvState::kNone) return false;
+  delete this;
+  return true;
 }
 
 void Connection::OnAlloc(uv_handle_t* h, size_t /*suggested*/, uv_buf_t* buf) {
@@ -114,16 +205,21 @@ void Connection::OnRead(uv_stream_t* s, ssize_t n, const uv_buf_t* /*buf*/) {
   if (n < 0) c->Close();  // EOF or error: the peer is gone
 }
 
-// An emptied output buffer keeps its capacity up to this size for the next replies. Freeing a
-// buffer of a few hundred KB after every flush made glibc hand out fresh mmap'd memory for the
-// next pipeline's replies: a page fault per 4 KB, and LRANGE_100 at -P 16 ran at a tenth of its
-// speed until malloc's dynamic mmap threshold happened to rise. Larger buffers are still freed.
-constexpr size_t kKeepOutputBuffer = 1024 * 1024;
-
 void Connection::Flush() {
   if (closing_ || writing_) return;
   if (out_.empty()) {
     if (close_after_reply_) Close();
+    return;
+  }
+  if (ring_ != nullptr) {
+    // The replies accumulated so far leave in the loop's next io_uring_enter; new ones wait in
+    // out_ until the send completes.
+    inflight_.clear();
+    inflight_.swap(out_);
+    inflight_sent_ = 0;
+    writing_ = true;
+    ring_send_ = true;
+    ring_->Send(this, inflight_.data(), inflight_.size());
     return;
   }
   uv_buf_t b = uv_buf_init(out_.data(), static_cast<unsigned>(out_.size()));
@@ -146,6 +242,10 @@ void Connection::Flush() {
   inflight_.swap(out_);
   inflight_sent_ = static_cast<size_t>(n);
   writing_ = true;
+  WriteRest();
+}
+
+void Connection::WriteRest() {
   write_req_.data = this;
   uv_buf_t rest = uv_buf_init(inflight_.data() + inflight_sent_,
                               static_cast<unsigned>(inflight_.size() - inflight_sent_));
@@ -183,6 +283,15 @@ void Connection::Close() {
   if (closing_) return;
   closing_ = true;
   reading_ = false;
+  if (ring_ != nullptr) {
+    if (recv_state_ == RecvState::kArmed) {
+      ring_->CancelRecv(this);
+      recv_state_ = RecvState::kCancelling;
+    }
+    // A send still queued for this descriptor must reach the kernel before the number is
+    // closed and can be reused by the next accepted socket.
+    ring_->SubmitNow();
+  }
   // uv_close cancels a pending write (its callback runs with UV_ECANCELED before the close
   // callback), so `inflight_` stays alive until OnCloseDone frees the connection.
   uv_close(reinterpret_cast<uv_handle_t*>(&handle_), &Connection::OnCloseDone);
@@ -191,6 +300,12 @@ void Connection::Close() {
 void Connection::OnCloseDone(uv_handle_t* h) {
   auto* c = static_cast<Connection*>(h->data);
   if (c->handler_) c->handler_->OnClosed(*c);
+  c->handler_ = nullptr;
+  c->closed_ = true;
+  if (c->ring_ != nullptr && (c->ring_send_ || c->recv_state_ != RecvState::kNone)) {
+    c->ring_->AddZombie();  // the ring frees it with its last completion
+    return;
+  }
   delete c;
 }
 

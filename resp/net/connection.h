@@ -8,6 +8,11 @@
 // Reads land in read_buffer(); the handler parses and consumes them. Replies are appended to
 // output() and sent by Flush(), which first tries uv_try_write and queues only the remainder; the
 // queued bytes belong to the in-flight write until its callback.
+//
+// With a Ring (set by the Listener before Start), reads are a multishot receive in the ring and
+// Flush queues a send that the loop's next io_uring_enter performs; a send the socket cannot
+// take whole continues through libuv's write path. A closed connection is then freed only when
+// the ring owes it nothing more (its receive's last completion, its send's completion).
 #pragma once
 
 #include <uv.h>
@@ -21,6 +26,7 @@
 namespace tandem::net {
 
 class Connection;
+class Ring;
 
 class ConnectionHandler {
  public:
@@ -48,6 +54,8 @@ class Connection {
   int fd() const;
 
   void set_handler(ConnectionHandler* h) { handler_ = h; }
+  // Before Start: reads and writes go through `ring` (nullptr: libuv alone).
+  void set_ring(Ring* ring) { ring_ = ring; }
   void set_data(void* d) { data_ = d; }
   void* data() const { return data_; }
 
@@ -86,9 +94,17 @@ class Connection {
   uint64_t bytes_written() const { return bytes_written_; }
 
  private:
+  friend class Ring;
   // SO_KEEPALIVE with Redis's probe timing (anetKeepAlive).
   void SetKeepAlive(int interval);
-  ~Connection() = default;  // only the close callback deletes
+  ~Connection() = default;  // only the close callback (or the ring, after it) deletes
+  // Ring completions. Both return true when they freed the connection.
+  void AppendReceived(const char* data, size_t n);
+  bool OnRingRecv(int res, bool more);
+  bool OnRingSend(int res);
+  bool FreeIfDone();
+  // Hands inflight_[inflight_sent_..] to uv_write.
+  void WriteRest();
   static void OnAlloc(uv_handle_t* h, size_t suggested, uv_buf_t* buf);
   static void OnRead(uv_stream_t* s, ssize_t n, const uv_buf_t* buf);
   static void OnWrite(uv_write_t* req, int status);
@@ -116,6 +132,12 @@ class Connection {
   std::string local_;
   uint64_t bytes_read_ = 0;
   uint64_t bytes_written_ = 0;
+
+  Ring* ring_ = nullptr;
+  enum class RecvState : uint8_t { kNone, kArmed, kCancelling };
+  RecvState recv_state_ = RecvState::kNone;
+  bool ring_send_ = false;  // a send is queued in the ring or awaiting its completion
+  bool closed_ = false;     // OnCloseDone ran: free when the ring owes nothing more
 };
 
 // Formats a sockaddr as Redis does in CLIENT LIST: "1.2.3.4:5" or "::1:5" (no brackets).

@@ -101,6 +101,7 @@ void Listener::OnConnection(uv_stream_t* server, int status) {
     if (self->on_accept_error_) self->on_accept_error_(rc);
     return;
   }
+  conn->set_ring(self->ring_);
   conn->Start(/*nodelay=*/true, self->keepalive_);
   self->on_accept_(conn);
 }

@@ -46,6 +46,8 @@ class Listener {
   void set_next_id(std::function<uint64_t()> next_id) { next_id_ = std::move(next_id); }
   void set_tcp_keepalive(int seconds) { keepalive_ = seconds; }
   void set_on_accept_error(AcceptErrorFn fn) { on_accept_error_ = std::move(fn); }
+  // Accepted connections read and write through `ring` (see ring.h); nullptr: libuv alone.
+  void set_ring(Ring* ring) { ring_ = ring; }
 
  private:
   struct Socket {
@@ -63,6 +65,7 @@ class Listener {
   AcceptErrorFn on_accept_error_;
   std::function<uint64_t()> next_id_;
   int keepalive_ = 300;
+  Ring* ring_ = nullptr;
   std::vector<Socket*> sockets_;
 };
 
