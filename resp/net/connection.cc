@@ -165,9 +165,11 @@ bool Connection::OnRingSend(int res) {
   bytes_written_ += n;
   inflight_sent_ += n;
   if (inflight_sent_ < inflight_.size()) {
+    congested_ = true;
     WriteRest();  // the socket is full: libuv writes the rest when it drains
     return false;
   }
+  congested_ = false;
   writing_ = false;
   inflight_.clear();
   inflight_sent_ = 0;
@@ -178,6 +180,18 @@ bool Connection::OnRingSend(int res) {
     Close();
   }
   return false;
+}
+
+std::pair<const char*, size_t> Connection::TakeOutputForSend() {
+  if (closing_ || writing_ || out_.empty()) {
+    ring_send_ = false;
+    return {nullptr, 0};
+  }
+  inflight_.clear();
+  inflight_.swap(out_);
+  inflight_sent_ = 0;
+  writing_ = true;
+  return {inflight_.data(), inflight_.size()};
 }
 
 bool Connection::FreeIfDone() {
@@ -212,14 +226,12 @@ void Connection::Flush() {
     return;
   }
   if (ring_ != nullptr) {
-    // The replies accumulated so far leave in the loop's next io_uring_enter; new ones wait in
-    // out_ until the send completes.
-    inflight_.clear();
-    inflight_.swap(out_);
-    inflight_sent_ = 0;
-    writing_ = true;
-    ring_send_ = true;
-    ring_->Send(this, inflight_.data(), inflight_.size());
+    // What out_ holds when the loop next submits leaves then, in one send; replies added
+    // after that wait in out_ until the send completes.
+    if (!ring_send_) {
+      ring_send_ = true;
+      ring_->QueueSend(this);
+    }
     return;
   }
   uv_buf_t b = uv_buf_init(out_.data(), static_cast<unsigned>(out_.size()));

@@ -20,6 +20,7 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <utility>
 
 #include "resp/net/buffer.h"
 
@@ -103,6 +104,9 @@ class Connection {
   bool OnRingRecv(int res, bool more);
   bool OnRingSend(int res);
   bool FreeIfDone();
+  // For Ring::PrepareSends: moves output() into the in-flight buffer and returns it; {nullptr,
+  // 0} (and no longer held by the ring) when there is nothing to send any more.
+  std::pair<const char*, size_t> TakeOutputForSend();
   // Hands inflight_[inflight_sent_..] to uv_write.
   void WriteRest();
   static void OnAlloc(uv_handle_t* h, size_t suggested, uv_buf_t* buf);
@@ -137,6 +141,7 @@ class Connection {
   enum class RecvState : uint8_t { kNone, kArmed, kCancelling };
   RecvState recv_state_ = RecvState::kNone;
   bool ring_send_ = false;  // a send is queued in the ring or awaiting its completion
+  bool congested_ = false;  // the last ring send was partial
   bool closed_ = false;     // OnCloseDone ran: free when the ring owes nothing more
 };
 

@@ -169,8 +169,10 @@ io_uring_sqe* Ring::Sqe() {
 }
 
 void Ring::SubmitNow() {
+  PrepareSends();
   io_uring_submit(&ring_);
   unsubmitted_sends_ = 0;
+  look_before_sleep_ = false;
 }
 
 void Ring::ArmRecv(Connection* c) {
@@ -188,13 +190,29 @@ void Ring::CancelRecv(Connection* c) {
   sqe->flags |= IOSQE_CQE_SKIP_SUCCESS;
 }
 
-void Ring::Send(Connection* c, const char* data, size_t len) {
-  io_uring_sqe* sqe = Sqe();
-  // MSG_DONTWAIT: the send is tried once, inside the submitting call, and never parked in the
-  // kernel; what does not fit goes to libuv's write path (Connection::OnRingSend).
-  io_uring_prep_send(sqe, c->fd(), data, len, MSG_DONTWAIT | MSG_NOSIGNAL);
-  io_uring_sqe_set_data64(sqe, Tag(c, kSend));
-  ++unsubmitted_sends_;
+void Ring::PrepareSends() {
+  if (send_queue_.empty()) return;
+  // Two vectors take turns; a connection's preparation never queues another send.
+  std::vector<Connection*> batch;
+  batch.swap(send_batch_);
+  batch.clear();
+  batch.swap(send_queue_);
+  for (Connection* c : batch) {
+    auto [data, len] = c->TakeOutputForSend();
+    if (len == 0) {
+      if (c->FreeIfDone()) --zombies_;  // closed meanwhile: it was only waiting for this
+      continue;
+    }
+    io_uring_sqe* sqe = Sqe();
+    // MSG_DONTWAIT: the send is tried once, inside the submitting call, and never parked in
+    // the kernel; what does not fit goes to libuv's write path (Connection::OnRingSend).
+    io_uring_prep_send(sqe, c->fd(), data, len, MSG_DONTWAIT | MSG_NOSIGNAL);
+    io_uring_sqe_set_data64(sqe, Tag(c, kSend));
+    ++unsubmitted_sends_;
+    if (len > kSmallSend || c->congested_ || c->close_after_reply_) look_before_sleep_ = true;
+  }
+  batch.clear();
+  if (send_batch_.capacity() < batch.capacity()) send_batch_.swap(batch);
 }
 
 // libuv 1.44 (unix): uv__io_start puts a watcher on loop->watcher_queue and gives it to epoll
@@ -211,6 +229,7 @@ bool Ring::UvNeeded() {
 }
 
 void Ring::Wait(int timeout_ms) {
+  PrepareSends();
   if (!loop_poll_armed_) {
     io_uring_sqe* sqe = Sqe();
     io_uring_prep_poll_add(sqe, uv_backend_fd(loop_), POLLIN);
@@ -218,9 +237,17 @@ void Ring::Wait(int timeout_ms) {
     loop_poll_armed_ = true;
   }
   // Every queued send completes inside this call, so sleeping until one completion more than
-  // those is sleeping until the next event.
-  unsigned wait_nr = unsubmitted_sends_ + 1;
+  // those is sleeping until the next event. A send that may be partial (large, to a socket
+  // that was full, or the last before a close) is read first: the call returns at once, the
+  // loop turns and then sleeps. A small send that turns out partial is read at the latest
+  // after kUnreadSendMs; its connection then counts as congested.
+  unsigned wait_nr = look_before_sleep_ ? 1 : unsubmitted_sends_ + 1;
+  if (unsubmitted_sends_ > 0 && !look_before_sleep_ &&
+      (timeout_ms < 0 || timeout_ms > kUnreadSendMs)) {
+    timeout_ms = kUnreadSendMs;
+  }
   unsubmitted_sends_ = 0;
+  look_before_sleep_ = false;
   io_uring_cqe* cqe = nullptr;
   if (timeout_ms == 0) {
     // Not sleeping, but still entering with GETEVENTS: with DEFER_TASKRUN, receives complete

@@ -26,6 +26,7 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <vector>
 
 namespace tandem::net {
 
@@ -51,9 +52,11 @@ class Ring {
   // Requests made by Connection.
   void ArmRecv(Connection* c);
   void CancelRecv(Connection* c);
-  void Send(Connection* c, const char* data, size_t len);
+  // `c` has output: everything in its output() leaves in one send, prepared right before the
+  // next submit (so all the replies of a loop turn go together).
+  void QueueSend(Connection* c) { send_queue_.push_back(c); }
   // Hands queued requests to the kernel now: before a connection's descriptor is closed, so a
-  // send still queued for it cannot reach a new socket that reuses the number.
+  // request still queued for it cannot reach a new socket that reuses the number.
   void SubmitNow();
   // A closed connection still owed completions; deleted when the last one arrives.
   void AddZombie() { ++zombies_; }
@@ -61,6 +64,12 @@ class Ring {
   // Buffers of the shared receive pool (each connection copies its bytes out at once).
   static constexpr unsigned kBuffers = 64;
   static constexpr unsigned kBufferSize = 16 * 1024;
+  // A send above this size may well be partial (a fresh loopback socket's buffer starts at
+  // 16 KB), so its completion is looked at before the loop sleeps.
+  static constexpr size_t kSmallSend = 16 * 1024;
+  // The longest the loop sleeps while a small send's completion is unread (a send that turned
+  // out partial continues at the latest then).
+  static constexpr int kUnreadSendMs = 10;
 
  private:
   explicit Ring(uv_loop_t* loop) : loop_(loop) {}
@@ -73,6 +82,7 @@ class Ring {
   bool WatchersPending() const;
   bool UvNeeded();
   void ReturnBuffer(uint16_t bid);
+  void PrepareSends();
 
   uv_loop_t* loop_;
   io_uring ring_{};
@@ -82,7 +92,10 @@ class Ring {
   char* pool_ = nullptr;
   bool loop_poll_armed_ = false;
   bool need_uv_ = true;
-  unsigned unsubmitted_sends_ = 0;  // their completions arrive within the next submit
+  std::vector<Connection*> send_queue_;
+  std::vector<Connection*> send_batch_;  // PrepareSends' spare vector
+  unsigned unsubmitted_sends_ = 0;       // their completions arrive within the next submit
+  bool look_before_sleep_ = false;       // a send among them may need action when it completes
   unsigned zombies_ = 0;
 };
 
