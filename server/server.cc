@@ -459,7 +459,9 @@ std::string Server::Start() {
 
 int Server::Run() {
   if (ring_) {
-    ring_->Run([this] { BeforeSleep(); });
+    ring_->Run([this] {
+      if (!shutting_down_) BeforeSleep();  // as the prepare and check handles Shutdown stops
+    });
   } else {
     uv_run(loop_, UV_RUN_DEFAULT);
   }
@@ -490,6 +492,7 @@ void Server::Shutdown(std::string_view reason) {
   aof_.FlushForShutdown();
   // Replies already produced (e.g. to other clients) still leave before we stop.
   BeforeSleep();
+  if (ring_) ring_->SubmitNow();  // before the closes below, which drop queued output
   for (auto& [id, c] : clients_) c->conn().Close();
   uv_prepare_stop(&prepare_);
   uv_check_stop(&check_);

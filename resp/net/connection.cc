@@ -153,6 +153,7 @@ bool Connection::OnRingSend(int res) {
   ring_send_ = false;
   if (closed_) return FreeIfDone();
   if (closing_) {
+    if (res > 0) bytes_written_ += static_cast<uint64_t>(res);  // they did leave
     writing_ = false;
     return false;
   }
@@ -300,9 +301,10 @@ void Connection::Close() {
       ring_->CancelRecv(this);
       recv_state_ = RecvState::kCancelling;
     }
-    // A send still queued for this descriptor must reach the kernel before the number is
-    // closed and can be reused by the next accepted socket.
-    ring_->SubmitNow();
+    // A receive armed for this descriptor but not yet submitted must reach the kernel before
+    // the number is closed and can be reused by the next accepted socket. (This connection's
+    // own queued send is dropped, as Redis drops the output of a freed client.)
+    ring_->SubmitPrepared();
   }
   // uv_close cancels a pending write (its callback runs with UV_ECANCELED before the close
   // callback), so `inflight_` stays alive until OnCloseDone frees the connection.

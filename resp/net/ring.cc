@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdio>
 #include <cstdlib>
 #include <cstring>
 
@@ -161,12 +162,24 @@ void Ring::ReturnBuffer(uint16_t bid) {
 
 io_uring_sqe* Ring::Sqe() {
   io_uring_sqe* sqe = io_uring_get_sqe(&ring_);
-  if (sqe == nullptr) {
-    SubmitNow();  // the submission queue is full: hand it over and start again
+  // The submission queue is full: hand it over and start again. (The sends among it complete
+  // inside the submit; the loop reaps them before it sleeps.)
+  int rc = 0;
+  for (int i = 0; i < 3 && sqe == nullptr; ++i) {
+    rc = io_uring_submit(&ring_);
     sqe = io_uring_get_sqe(&ring_);
+  }
+  if (sqe == nullptr) {
+    // The kernel refuses submissions (-EBUSY with its completion backlog full, -ENOMEM): no
+    // request can be made, and dropping one would lose a reply or a client silently.
+    std::fprintf(stderr, "io_uring: no submission queue entry (%s), aborting\n",
+                 std::strerror(-rc));
+    std::abort();
   }
   return sqe;
 }
+
+void Ring::SubmitPrepared() { io_uring_submit(&ring_); }
 
 void Ring::SubmitNow() {
   PrepareSends();
@@ -311,12 +324,11 @@ void Ring::Run(const std::function<void()>& before_sleep) {
     } else {
       before_sleep();
     }
-    if (io_uring_cq_ready(&ring_) > 0) {  // completions posted by a submit since the last wait
-      Reap();
-      continue;
-    }
+    // Completions already posted (by a submit since the last wait): this turn's sends still
+    // go out, but the loop does not sleep.
+    const bool posted = io_uring_cq_ready(&ring_) > 0;
     uv_update_time(loop_);
-    Wait(WatchersPending() || need_uv_ ? 0 : uv_backend_timeout(loop_));
+    Wait(posted || WatchersPending() || need_uv_ ? 0 : uv_backend_timeout(loop_));
     Reap();
   }
   // Closed connections still owed a completion (a cancelled receive) are freed when it arrives.

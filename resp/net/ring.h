@@ -55,9 +55,14 @@ class Ring {
   // `c` has output: everything in its output() leaves in one send, prepared right before the
   // next submit (so all the replies of a loop turn go together).
   void QueueSend(Connection* c) { send_queue_.push_back(c); }
-  // Hands queued requests to the kernel now: before a connection's descriptor is closed, so a
-  // request still queued for it cannot reach a new socket that reuses the number.
+  // Prepares the queued sends and hands everything to the kernel now (replies to clients served
+  // while loading, the last replies at shutdown). Only after the server's before-sleep step:
+  // a reply must not leave before its write is in the AOF.
   void SubmitNow();
+  // Hands the requests already prepared to the kernel, without preparing sends: before a
+  // connection's descriptor is closed, so that a receive armed for it and not yet submitted
+  // cannot land on a new socket that reuses the number.
+  void SubmitPrepared();
   // A closed connection still owed completions; deleted when the last one arrives.
   void AddZombie() { ++zombies_; }
 
