@@ -93,6 +93,7 @@ class Server:
         self.logpath = None
         self._logf = None
         self.version = None
+        self.multiplexing = None
 
     @property
     def pid(self):
@@ -142,6 +143,9 @@ class Server:
             for line in info.splitlines():
                 if line.startswith("redis_version:"):
                     self.version = line.split(":", 1)[1].strip()
+                elif line.startswith("multiplexing_api:"):
+                    # tandem: io_uring, or epoll without it (TANDEM_IO_URING=0, old kernels)
+                    self.multiplexing = line.split(":", 1)[1].strip()
         except (OSError, BenchError):
             pass
 
@@ -545,7 +549,8 @@ def main(argv):
         s.start()
         log(f"started {s.label}: pid {s.pid} port {s.port} ({s.binary})")
     versions = {
-        "tandem": f"{tandem.binary} (redis_version:{tandem.version})",
+        "tandem": f"{tandem.binary} (redis_version:{tandem.version}, "
+                  f"multiplexing_api:{tandem.multiplexing})",
         "redis": f"{redis.binary} (redis_version:{redis.version}); "
                  f"{tool_version([redis.binary, '--version'])}",
         "redis-benchmark": tool_version(["redis-benchmark", "--version"]),
