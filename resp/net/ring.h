@@ -1,4 +1,5 @@
-// io_uring for accepted connections, beside the libuv loop (Linux 6.1 and later).
+// io_uring for accepted connections, beside the libuv loop (Linux 6.0 and later; 6.1 for
+// DEFER_TASKRUN).
 //
 // Why: at -P 1 every request costs the server a wake-up, a read and a write, and on a virtual
 // machine each syscall is expensive (1.2 us for getppid on the machine bench/ was measured on).
