@@ -1400,12 +1400,11 @@ void Server::LoadingProgress(uint64_t loaded_delta) {
   startup_load_.served_at_bytes = startup_load_.loaded_bytes;
   if (ring_) {
     ring_->RunOnce();
-    FlushPendingWrites();
-    ring_->SubmitNow();  // the replies leave now, not at the next turn
   } else {
     uv_run(loop_, UV_RUN_NOWAIT);
-    FlushPendingWrites();
   }
+  FlushPendingWrites();
+  if (ring_) ring_->SubmitNow();  // the replies leave now, not at the next turn
 }
 
 void Server::ExitWhileLoading() {

@@ -171,15 +171,8 @@ bool Connection::OnRingSend(int res) {
     return false;
   }
   congested_ = false;
-  writing_ = false;
-  inflight_.clear();
-  inflight_sent_ = 0;
-  if (inflight_.capacity() > kKeepOutputBuffer) inflight_.shrink_to_fit();
-  if (!out_.empty()) {
-    Flush();
-  } else if (close_after_reply_) {
-    Close();
-  }
+  ReleaseInflight();
+  ContinueAfterWrite();
   return false;
 }
 
@@ -270,20 +263,27 @@ void Connection::WriteRest() {
 
 void Connection::OnWrite(uv_write_t* req, int status) {
   auto* c = static_cast<Connection*>(req->data);
-  c->writing_ = false;
   if (status == 0) c->bytes_written_ += c->inflight_.size() - c->inflight_sent_;
-  c->inflight_.clear();
-  c->inflight_sent_ = 0;
-  if (c->inflight_.capacity() > kKeepOutputBuffer) c->inflight_.shrink_to_fit();
+  c->ReleaseInflight();
   if (status < 0) {
     c->Close();
     return;
   }
-  if (c->closing_) return;
-  if (!c->out_.empty()) {
-    c->Flush();
-  } else if (c->close_after_reply_) {
-    c->Close();
+  if (!c->closing_) c->ContinueAfterWrite();
+}
+
+void Connection::ReleaseInflight() {
+  writing_ = false;
+  inflight_.clear();
+  inflight_sent_ = 0;
+  if (inflight_.capacity() > kKeepOutputBuffer) inflight_.shrink_to_fit();
+}
+
+void Connection::ContinueAfterWrite() {
+  if (!out_.empty()) {
+    Flush();
+  } else if (close_after_reply_) {
+    Close();
   }
 }
 
@@ -316,11 +316,8 @@ void Connection::OnCloseDone(uv_handle_t* h) {
   if (c->handler_) c->handler_->OnClosed(*c);
   c->handler_ = nullptr;
   c->closed_ = true;
-  if (c->ring_ != nullptr && (c->ring_send_ || c->recv_state_ != RecvState::kNone)) {
-    c->ring_->AddZombie();  // the ring frees it with its last completion
-    return;
-  }
-  delete c;
+  if (c->FreeIfDone()) return;  // always, without a ring
+  c->ring_->AddZombie();        // the ring frees it with its last completion
 }
 
 }  // namespace tandem::net

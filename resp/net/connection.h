@@ -109,6 +109,10 @@ class Connection {
   std::pair<const char*, size_t> TakeOutputForSend();
   // Hands inflight_[inflight_sent_..] to uv_write.
   void WriteRest();
+  // After a write (ring or libuv) ended: the in-flight bytes are released; then what
+  // accumulated meanwhile is flushed, or a close-after-reply connection closes.
+  void ReleaseInflight();
+  void ContinueAfterWrite();
   static void OnAlloc(uv_handle_t* h, size_t suggested, uv_buf_t* buf);
   static void OnRead(uv_stream_t* s, ssize_t n, const uv_buf_t* buf);
   static void OnWrite(uv_write_t* req, int status);

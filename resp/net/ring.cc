@@ -21,9 +21,14 @@ namespace {
 constexpr uint64_t kKindMask = 3;
 constexpr uint64_t kRecv = 0;
 constexpr uint64_t kSend = 1;
-constexpr uint64_t kLoopPoll = 2;  // alone: the poll on libuv's epoll descriptor
-constexpr uint64_t kIgnore = 3;    // cancellations and the self-test's own requests
+constexpr uint64_t kLoopPoll = 2;      // alone: the poll on libuv's epoll descriptor
+constexpr uint64_t kIgnore = 3;        // cancellations and the self-test's receive
+constexpr uint64_t kSelfTestSend = 7;  // below any Connection address, like the others
 constexpr uint16_t kBufferGroup = 0;
+
+uint16_t BufferId(uint32_t cqe_flags) {
+  return static_cast<uint16_t>(cqe_flags >> IORING_CQE_BUFFER_SHIFT);
+}
 
 uint64_t Tag(Connection* c, uint64_t kind) { return reinterpret_cast<uintptr_t>(c) | kind; }
 
@@ -82,7 +87,7 @@ std::string Ring::Init() {
   pool_ = static_cast<char*>(pool);
   io_uring_buf_ring_init(buf_ring_);
   for (unsigned i = 0; i < kBuffers; ++i) {
-    io_uring_buf_ring_add(buf_ring_, pool_ + size_t{i} * kBufferSize, kBufferSize,
+    io_uring_buf_ring_add(buf_ring_, PoolBuffer(static_cast<uint16_t>(i)), kBufferSize,
                           static_cast<unsigned short>(i), io_uring_buf_ring_mask(kBuffers),
                           static_cast<int>(i));
   }
@@ -107,7 +112,7 @@ std::string Ring::SelfTest() {
   static const char kPing[] = "ping";
   sqe = io_uring_get_sqe(&ring_);
   io_uring_prep_send(sqe, sv[1], kPing, 4, MSG_DONTWAIT | MSG_NOSIGNAL);
-  io_uring_sqe_set_data64(sqe, kIgnore + 4);
+  io_uring_sqe_set_data64(sqe, kSelfTestSend);
   int rc = io_uring_submit(&ring_);
   bool sent_inline = rc == 2 && io_uring_cq_ready(&ring_) >= 1;
   __kernel_timespec ts{1, 0};
@@ -117,14 +122,13 @@ std::string Ring::SelfTest() {
   for (int i = 0; i < 4 && rc >= 0 && !(got_recv && got_send); ++i) {
     rc = io_uring_wait_cqe_timeout(&ring_, &cqe, &ts);
     if (rc < 0) break;
-    if (cqe->user_data == kIgnore + 4) {
+    if (cqe->user_data == kSelfTestSend) {
       got_send = cqe->res == 4;
     } else if (cqe->res == 4 && (cqe->flags & IORING_CQE_F_MORE) &&
                (cqe->flags & IORING_CQE_F_BUFFER) &&
-               std::memcmp(pool_ + (cqe->flags >> IORING_CQE_BUFFER_SHIFT) * size_t{kBufferSize},
-                           "ping", 4) == 0) {
+               std::memcmp(PoolBuffer(BufferId(cqe->flags)), "ping", 4) == 0) {
       got_recv = true;
-      ReturnBuffer(static_cast<uint16_t>(cqe->flags >> IORING_CQE_BUFFER_SHIFT));
+      ReturnBuffer(BufferId(cqe->flags));
     } else {
       why = "io_uring: multishot receive answered " + std::to_string(cqe->res);
     }
@@ -138,9 +142,7 @@ std::string Ring::SelfTest() {
   for (int i = 0; i < 8; ++i) {
     if (io_uring_wait_cqe_timeout(&ring_, &cqe, &ts) < 0) break;
     bool last = cqe->user_data == kIgnore && !(cqe->flags & IORING_CQE_F_MORE);
-    if (cqe->flags & IORING_CQE_F_BUFFER) {
-      ReturnBuffer(static_cast<uint16_t>(cqe->flags >> IORING_CQE_BUFFER_SHIFT));
-    }
+    if (cqe->flags & IORING_CQE_F_BUFFER) ReturnBuffer(BufferId(cqe->flags));
     io_uring_cqe_seen(&ring_, cqe);
     if (last) break;
   }
@@ -155,7 +157,7 @@ Ring::~Ring() {
 }
 
 void Ring::ReturnBuffer(uint16_t bid) {
-  io_uring_buf_ring_add(buf_ring_, pool_ + size_t{bid} * kBufferSize, kBufferSize, bid,
+  io_uring_buf_ring_add(buf_ring_, PoolBuffer(bid), kBufferSize, bid,
                         io_uring_buf_ring_mask(kBuffers), 0);
   io_uring_buf_ring_advance(buf_ring_, 1);
 }
@@ -308,8 +310,8 @@ void Ring::Dispatch(uint64_t user_data, int res, uint32_t flags) {
   // The bytes are copied into the connection's buffer before anything else runs, and the pool
   // buffer goes back to the kernel at once.
   if (flags & IORING_CQE_F_BUFFER) {
-    auto bid = static_cast<uint16_t>(flags >> IORING_CQE_BUFFER_SHIFT);
-    if (res > 0) c->AppendReceived(pool_ + size_t{bid} * kBufferSize, static_cast<size_t>(res));
+    uint16_t bid = BufferId(flags);
+    if (res > 0) c->AppendReceived(PoolBuffer(bid), static_cast<size_t>(res));
     ReturnBuffer(bid);
   }
   if (c->OnRingRecv(res, (flags & IORING_CQE_F_MORE) != 0)) --zombies_;

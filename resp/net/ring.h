@@ -87,6 +87,7 @@ class Ring {
   void Dispatch(uint64_t user_data, int res, uint32_t flags);
   bool WatchersPending() const;
   bool UvNeeded();
+  char* PoolBuffer(uint16_t bid) const { return pool_ + size_t{bid} * kBufferSize; }
   void ReturnBuffer(uint16_t bid);
   void PrepareSends();
 

@@ -230,3 +230,28 @@ def test_unix_socket(server):
         assert p.execute()[-1] == 1000
     finally:
         c.close()
+
+
+def kill_stalled_reader(srv):
+    """A client that stopped reading with replies pending is killed: returns CLIENT KILL's
+    answer and whether the server then still lists it."""
+    admin = srv.client()
+    admin.set("big", b"z" * (1 << 20))
+    v = srv.raw(timeout=30)
+    v.send_command("CLIENT", "SETNAME", "stalled")
+    assert v.read_reply() == b"+OK\r\n"
+    v.sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+    v.send_raw(b"".join(th.encode_command("GET", "big") for _ in range(6)))
+    th.wait_for(lambda: b"name=stalled" in admin.execute_command("CLIENT", "LIST")
+                and b"cmd=get" in admin.execute_command("CLIENT", "LIST"),
+                timeout=10, message="stalled client's GETs served")
+    ident = [line for line in admin.execute_command("CLIENT", "LIST").split(b"\n")
+             if b"name=stalled" in line][0].split(b" ")[0].split(b"=")[1]
+    answer = admin.execute_command("CLIENT", "KILL", "ID", ident)
+    time.sleep(0.3)
+    return answer, b"name=stalled" in admin.execute_command("CLIENT", "LIST")
+
+
+def test_client_kill_of_a_stalled_reader_matches_stock(tandem, stock_redis):
+    """Stock Redis frees a killed client at once, pending replies and all; so does tandem."""
+    assert kill_stalled_reader(tandem) == kill_stalled_reader(stock_redis) == (1, False)
