@@ -261,4 +261,52 @@ ParseResult RequestParser::ParseMultibulk(std::string_view input, const ParserLi
   return ParseResult::kCommand;
 }
 
+namespace {
+
+// Reads "<digits>\r\n" at `pos` (a count or length of at most 9 digits, no leading zero),
+// advancing past it.
+bool ScanNumber(std::string_view in, size_t& pos, size_t& value) {
+  size_t v = 0;
+  size_t start = pos;
+  while (pos < in.size() && in[pos] >= '0' && in[pos] <= '9') {
+    if (pos - start == 9) return false;
+    v = v * 10 + static_cast<size_t>(in[pos] - '0');
+    ++pos;
+  }
+  if (pos == start || pos + 2 > in.size() || in[pos] != '\r' || in[pos + 1] != '\n') return false;
+  if (in[start] == '0' && pos - start > 1) return false;  // "01": Redis's string2ll refuses it
+  pos += 2;
+  value = v;
+  return true;
+}
+
+}  // namespace
+
+size_t ScanCommands(std::string_view input, size_t max_commands,
+                    bool (*fn)(void* ctx, std::span<const std::string_view> args), void* ctx) {
+  std::string_view args[kScanMaxArgs];
+  size_t pos = 0;
+  size_t visited = 0;
+  while (visited < max_commands && pos < input.size() && input[pos] == '*') {
+    size_t p = pos + 1;
+    size_t argc = 0;
+    if (!ScanNumber(input, p, argc) || argc == 0 || argc > kScanMaxArgs) break;
+    size_t i = 0;
+    for (; i < argc; ++i) {
+      size_t len = 0;
+      if (p >= input.size() || input[p] != '$') break;
+      ++p;
+      if (!ScanNumber(input, p, len) || len + 2 > input.size() - p) break;
+      if (input[p + len] != '\r' || input[p + len + 1] != '\n') break;
+      args[i] = input.substr(p, len);
+      p += len + 2;
+    }
+    if (i != argc) break;
+    ++visited;
+    pos = p;
+    if (!fn(ctx, std::span<const std::string_view>(args, argc))) break;
+  }
+  return visited;
+}
+
 }  // namespace tandem::resp

@@ -9,8 +9,10 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <span>
 #include <string>
 #include <string_view>
+#include <type_traits>
 #include <vector>
 
 namespace tandem::resp {
@@ -70,6 +72,26 @@ class RequestParser {
   size_t consumed_ = 0;
   std::string error_;
 };
+
+// Visits the complete, well-formed multibulk commands at the front of `input`, at most
+// `max_commands` of them, calling fn(std::span<const std::string_view> args) for each until fn
+// returns false. Returns the number visited. A look-ahead, not a parser: it checks only what
+// keeps it inside `input`, and stops at the first frame that is incomplete, inline, empty, has
+// more than kScanMaxArgs arguments or anything unexpected (RequestParser later reports what is
+// wrong with it). The server uses it to start the cache misses of a pipelined batch's keys
+// before running the batch.
+inline constexpr size_t kScanMaxArgs = 32;
+size_t ScanCommands(std::string_view input, size_t max_commands,
+                    bool (*fn)(void* ctx, std::span<const std::string_view> args), void* ctx);
+template <typename Fn>
+size_t ScanCommands(std::string_view input, size_t max_commands, Fn&& fn) {
+  return ScanCommands(
+      input, max_commands,
+      [](void* ctx, std::span<const std::string_view> args) {
+        return (*static_cast<std::remove_reference_t<Fn>*>(ctx))(args);
+      },
+      &fn);
+}
 
 // Splits a line into arguments with the rules of Redis's sdssplitargs (used for inline commands
 // and configuration files): double quotes with \n \r \t \b \a \\ \" and \xHH escapes, single

@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <array>
 #include <chrono>
 #include <climits>
 #include <cmath>
@@ -661,6 +662,7 @@ void Server::ProcessInput(Client& client) {
   resp::ParserLimits limits;
   limits.max_bulk_len = config_.proto_max_bulk_len;
   size_t offset = 0;
+  PrefetchBatch(client, buf.view());
   while (!conn.closing() && !conn.close_after_reply()) {
     if (pause_until_ms_ > 0 && (client.flags & kClientPausedWaiting)) break;
     if (client.blocked) break;  // the rest waits until the blocking command completes
@@ -734,6 +736,32 @@ void Server::ProcessInput(Client& client) {
     }
     CheckOutputLimits(client, storage::SystemClockMs());
   }
+}
+
+void Server::PrefetchBatch(const Client& client, std::string_view input) {
+  // A lone command has nothing to overlap its lookup with: check for a second one first, which
+  // at -P 1 costs one look at the frame's headers.
+  if (resp::ScanCommands(input, 2, [](std::span<const std::string_view>) { return true; }) < 2) {
+    return;
+  }
+  std::array<std::string_view, storage::Db::kMaxPrefetch> keys;
+  size_t n = 0;
+  std::string_view last_name;
+  const Command* last = nullptr;
+  resp::ScanCommands(input, keys.size(), [&](std::span<const std::string_view> args) {
+    if (args[0] != last_name) {  // a pipeline mostly repeats one command: look it up once
+      last_name = args[0];
+      last = commands_.Find(args[0]);
+    }
+    if (last == nullptr || last->first_key <= 0) return true;
+    int argc = static_cast<int>(args.size());
+    int end = last->last_key < 0 ? argc + last->last_key : std::min(last->last_key, argc - 1);
+    for (int i = last->first_key; i <= end && n < keys.size(); i += std::max(last->key_step, 1)) {
+      keys[n++] = args[static_cast<size_t>(i)];
+    }
+    return n < keys.size();
+  });
+  keyspace_.db(client.db_index).Prefetch(std::span<const std::string_view>(keys.data(), n));
 }
 
 void Server::Dispatch(Client& client, std::span<const std::string_view> args) {

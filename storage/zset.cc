@@ -114,6 +114,18 @@ void ZSkipList::FindUpdate(double score, std::string_view member, Node** update,
   }
 }
 
+void ZSkipList::UpdateScore(Node* x, double score) {
+  const Node* next = x->levels()[0].forward;
+  if ((x->backward == nullptr || x->backward->score < score) &&
+      (next == nullptr || next->score > score)) {
+    x->score = score;
+    return;
+  }
+  Unlink(x);
+  x->score = score;
+  Link(x);
+}
+
 void ZSkipList::Link(Node* x) {
   Node* update[kMaxLevel];
   size_t rank[kMaxLevel];
@@ -472,9 +484,7 @@ void ZSet::UpdateScore(std::string_view member, double score) {
   ZSetSkiplist& sk = skip();
   ZSkipList::Node* n = sk.dict.Find(member);
   if (n == nullptr) return;
-  sk.zsl.Unlink(n);
-  n->score = score;
-  sk.zsl.Link(n);
+  sk.zsl.UpdateScore(n, score);
 }
 
 bool ZSet::Erase(std::string_view member) {

@@ -115,6 +115,10 @@ class ZSkipList {
   void Unlink(Node* node);
   // Re-links an unlinked node (after its score changed).
   void Link(Node* node);
+  // Gives a linked node a new score. When it keeps its position (between its neighbours' scores)
+  // only the score changes, with no search at all (zslUpdateScore searches first); otherwise it
+  // is unlinked and linked again.
+  void UpdateScore(Node* node, double score);
   static void FreeNode(Node* node);
 
   // 1-based rank of the node with this score and member, 0 if absent.

@@ -160,3 +160,60 @@ TEST_CASE("resp: commands before a protocol error are delivered first") {
   CHECK(r.commands.size() == 1);
   CHECK(r.last == ParseResult::kError);
 }
+
+namespace {
+
+std::vector<std::vector<std::string>> ScanAll(std::string_view input, size_t max = 64) {
+  std::vector<std::vector<std::string>> out;
+  tandem::resp::ScanCommands(input, max, [&](std::span<const std::string_view> args) {
+    out.emplace_back(args.begin(), args.end());
+    return true;
+  });
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE("resp: the look-ahead scan visits the complete commands of a pipeline") {
+  std::string one = "*2\r\n$3\r\nGET\r\n$3\r\nkey\r\n";
+  std::string mset = "*5\r\n$4\r\nMSET\r\n$1\r\na\r\n$1\r\n1\r\n$1\r\nb\r\n$4\r\n\r\nxy\r\n";
+  std::string pipeline = one + mset + one;
+  auto all = ScanAll(pipeline);
+  REQUIRE(all.size() == 3);
+  CHECK(all[0] == std::vector<std::string>{"GET", "key"});
+  CHECK(all[1] == std::vector<std::string>{"MSET", "a", "1", "b", "\r\nxy"});
+  CHECK(ScanAll(pipeline, 2).size() == 2);
+  // fn returning false stops the scan after that command.
+  size_t calls = 0;
+  CHECK(tandem::resp::ScanCommands(
+            pipeline, 64, [&](std::span<const std::string_view>) { return ++calls < 2; }) == 2);
+
+  // Every prefix: the scan sees exactly the commands the parser has complete (none are empty or
+  // inline here), so it never reads past the buffer nor visits a partial frame.
+  for (size_t len = 0; len <= pipeline.size(); ++len) {
+    std::string_view prefix(pipeline.data(), len);
+    RequestParser p;
+    CHECK(ScanAll(prefix) == ParseAll(p, prefix).commands);
+  }
+}
+
+TEST_CASE("resp: the look-ahead scan stops where the parser would object or wait") {
+  std::string get = "*2\r\n$3\r\nGET\r\n$1\r\nk\r\n";
+  for (const char* bad : {
+           "PING\r\n",               // inline
+           "*0\r\n",                 // empty multibulk (the parser skips it)
+           "*-1\r\n",                // null multibulk
+           "*01\r\n$1\r\na\r\n",     // leading zero: invalid multibulk length
+           "*1\r\n$01\r\na\r\n",     // leading zero: invalid bulk length
+           "*1\r\n$-1\r\n",          // negative bulk length
+           "*1\r\n$1\r\nab\r\n",     // bulk not followed by CRLF
+           "*1\r\n+a\r\n",           // not a bulk
+           "*1\r\n$9999999999\r\n",  // length beyond the scan's 9 digits
+           "*33\r\n",                // more arguments than kScanMaxArgs
+           "*2\r\n$3\r\nGET\r\n",    // incomplete
+       }) {
+    CAPTURE(bad);
+    std::string input = get + bad + get;
+    CHECK(ScanAll(input).size() == 1);
+  }
+}

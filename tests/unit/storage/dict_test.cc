@@ -105,3 +105,30 @@ TEST_CASE("dict: Reserve sizes an empty table once, so filling it never rehashes
   db.Reserve(1);  // ignored once the table holds entries
   CHECK(db.bucket_count() == buckets);
 }
+
+TEST_CASE("dict: prefetching a batch changes nothing, empty, stable or mid-rehash") {
+  TestDict d;
+  std::vector<std::string_view> batch = {"k1", "k2", "absent", "k3"};
+  d.Prefetch(batch, 3);  // an empty dict has no table to touch
+  std::vector<Node> nodes(4096);
+  bool checked_rehashing = false;
+  for (size_t i = 0; i < nodes.size(); ++i) {
+    nodes[i].key = "k" + std::to_string(i);
+    d.Insert(&nodes[i]);
+    if (d.rehashing() && !checked_rehashing) {
+      checked_rehashing = true;
+      size_t buckets = d.bucket_count();
+      d.Prefetch(batch, 3);  // both tables, no rehash step taken
+      CHECK(d.rehashing());
+      CHECK(d.bucket_count() == buckets);
+    }
+  }
+  CHECK(checked_rehashing);
+  // More keys than one batch takes: the rest are ignored.
+  std::vector<std::string> many;
+  for (int i = 0; i < 40; ++i) many.push_back("k" + std::to_string(i));
+  std::vector<std::string_view> views(many.begin(), many.end());
+  d.Prefetch(views, 1);
+  CHECK(d.size() == nodes.size());
+  for (size_t i = 0; i < nodes.size(); ++i) CHECK(d.Find(nodes[i].key) == &nodes[i]);
+}
