@@ -662,7 +662,7 @@ void Server::ProcessInput(Client& client) {
   resp::ParserLimits limits;
   limits.max_bulk_len = config_.proto_max_bulk_len;
   size_t offset = 0;
-  PrefetchBatch(client, buf.view());
+  size_t run_before_look_ahead = 0;  // commands left that the last look-ahead covered
   while (!conn.closing() && !conn.close_after_reply()) {
     if (pause_until_ms_ > 0 && (client.flags & kClientPausedWaiting)) break;
     if (client.blocked) break;  // the rest waits until the blocking command completes
@@ -706,6 +706,17 @@ void Server::ProcessInput(Client& client) {
       }
     }
     size_t consumed = client.parser().consumed();
+    if (run_before_look_ahead == 0) {
+      // More than this one command in the buffer (a pipeline, or a master's stream): start the
+      // cache misses of the next commands' keys before running them. At -P 1 this costs one
+      // comparison per command.
+      run_before_look_ahead = storage::Db::kMaxPrefetch;
+      if (offset + consumed < buf.size()) {
+        run_before_look_ahead =
+            std::max<size_t>(PrefetchBatch(client, buf.view().substr(offset)), 1);
+      }
+    }
+    --run_before_look_ahead;
     Dispatch(client, args);
     if (client.flags & kClientMaster) {
       // The bytes of the command, as received, continue our own stream (chained replicas and
@@ -738,30 +749,50 @@ void Server::ProcessInput(Client& client) {
   }
 }
 
-void Server::PrefetchBatch(const Client& client, std::string_view input) {
-  // A lone command has nothing to overlap its lookup with: check for a second one first, which
-  // at -P 1 costs one look at the frame's headers.
-  if (resp::ScanCommands(input, 2, [](std::span<const std::string_view>) { return true; }) < 2) {
-    return;
+namespace {
+
+// Keys of commands about to run, gathered for storage::Db::Prefetch: each command's keys by its
+// key spec (first, last, step), looking the command up once per run of equal names (a pipeline
+// mostly repeats one command).
+class KeyBatch {
+ public:
+  explicit KeyBatch(const CommandTable& commands) : commands_(commands) {}
+
+  // Adds the keys of one command; false once the batch is full.
+  bool Add(std::span<const std::string_view> args) {
+    if (args[0] != last_name_) {
+      last_name_ = args[0];
+      last_ = commands_.Find(args[0]);
+    }
+    if (last_ == nullptr || last_->first_key <= 0) return n_ < keys_.size();
+    const int argc = static_cast<int>(args.size());
+    const int end =
+        last_->last_key < 0 ? argc + last_->last_key : std::min(last_->last_key, argc - 1);
+    const int step = std::max(last_->key_step, 1);
+    for (int i = last_->first_key; i <= end && n_ < keys_.size(); i += step) {
+      keys_[n_++] = args[static_cast<size_t>(i)];
+    }
+    return n_ < keys_.size();
   }
-  std::array<std::string_view, storage::Db::kMaxPrefetch> keys;
-  size_t n = 0;
-  std::string_view last_name;
-  const Command* last = nullptr;
-  resp::ScanCommands(input, keys.size(), [&](std::span<const std::string_view> args) {
-    if (args[0] != last_name) {  // a pipeline mostly repeats one command: look it up once
-      last_name = args[0];
-      last = commands_.Find(args[0]);
-    }
-    if (last == nullptr || last->first_key <= 0) return true;
-    int argc = static_cast<int>(args.size());
-    int end = last->last_key < 0 ? argc + last->last_key : std::min(last->last_key, argc - 1);
-    for (int i = last->first_key; i <= end && n < keys.size(); i += std::max(last->key_step, 1)) {
-      keys[n++] = args[static_cast<size_t>(i)];
-    }
-    return n < keys.size();
-  });
-  keyspace_.db(client.db_index).Prefetch(std::span<const std::string_view>(keys.data(), n));
+  std::span<const std::string_view> keys() const { return {keys_.data(), n_}; }
+
+ private:
+  const CommandTable& commands_;
+  std::array<std::string_view, storage::Db::kMaxPrefetch> keys_;
+  size_t n_ = 0;
+  std::string_view last_name_;
+  const Command* last_ = nullptr;
+};
+
+}  // namespace
+
+size_t Server::PrefetchBatch(const Client& client, std::string_view input) {
+  KeyBatch batch(commands_);
+  size_t commands =
+      resp::ScanCommands(input, storage::Db::kMaxPrefetch,
+                         [&](std::span<const std::string_view> args) { return batch.Add(args); });
+  keyspace_.db(client.db_index).Prefetch(batch.keys());
+  return commands;
 }
 
 void Server::Dispatch(Client& client, std::span<const std::string_view> args) {

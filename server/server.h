@@ -320,7 +320,9 @@ class Server : public net::ConnectionHandler {
   void Accept(net::Connection* conn);
   void ProcessInput(Client& client);
   // Before a pipelined batch runs: starts the cache misses of its keys (storage::Db::Prefetch).
-  void PrefetchBatch(const Client& client, std::string_view input);
+  // Returns the number of commands whose keys it took (0 when `input` does not start with a
+  // complete, plain multibulk command).
+  size_t PrefetchBatch(const Client& client, std::string_view input);
   void Call(Client& client, const Command& cmd, std::span<const std::string_view> args);
   // After a write command: the keys it names are modified for WATCH purposes.
   void TouchCommandKeys(const Client& client, const Command& cmd,
