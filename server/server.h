@@ -323,7 +323,9 @@ class Server : public net::ConnectionHandler {
   // Returns the number of commands whose keys it took (0 when `input` does not start with a
   // complete, plain multibulk command).
   size_t PrefetchBatch(const Client& client, std::string_view input);
-  void Call(Client& client, const Command& cmd, std::span<const std::string_view> args);
+  // Runs a command; start_us is the time Dispatch read for it (0: read it here).
+  void Call(Client& client, const Command& cmd, std::span<const std::string_view> args,
+            int64_t start_us = 0);
   // After a write command: the keys it names are modified for WATCH purposes.
   void TouchCommandKeys(const Client& client, const Command& cmd,
                         std::span<const std::string_view> args);
@@ -383,6 +385,10 @@ class Server : public net::ConnectionHandler {
   std::string run_id_;
   int64_t start_time_ms_;
   uint64_t dirty_ = 0;
+  // While ProcessInput runs a client's batch: the end time of the last command run, which the
+  // next command of the batch takes as its start time (0: read the clock).
+  bool in_batch_ = false;
+  int64_t batch_clock_us_ = 0;
   uint64_t startup_memory_ = 0;
   std::deque<SlowlogEntry> slowlog_;
   uint64_t slowlog_next_id_ = 0;
