@@ -1,5 +1,7 @@
 #include "server/command.h"
 
+#include <cstring>
+
 #include "server/arg_cursor.h"
 
 namespace tandem::server {
@@ -73,6 +75,7 @@ Command* Command::FindSubcommand(std::string_view lower_name) const {
 }
 
 Command* CommandTable::Add(const CommandRow& row) {
+  last_len_ = 0;
   auto c = MakeCommand(row, ToLower(row.name));
   Command* raw = c.get();
   by_name_[raw->name] = std::move(c);
@@ -89,6 +92,7 @@ Command* CommandTable::AddSubcommand(Command* container, const CommandRow& row) 
 }
 
 bool CommandTable::Rename(std::string_view from, std::string_view to) {
+  last_len_ = 0;
   auto it = by_name_.find(ToLower(from));
   if (it == by_name_.end()) return false;
   std::string new_name = ToLower(to);
@@ -107,11 +111,20 @@ bool CommandTable::Rename(std::string_view from, std::string_view to) {
 }
 
 Command* CommandTable::Find(std::string_view name) const {
+  if (name.size() == last_len_ && std::memcmp(name.data(), last_name_, last_len_) == 0) {
+    return last_;
+  }
   char buf[64] = {};
   if (name.size() >= sizeof(buf)) return nullptr;
   for (size_t i = 0; i < name.size(); ++i) buf[i] = AsciiLower(name[i]);
   auto it = by_name_.find(std::string_view(buf, name.size()));
-  return it == by_name_.end() ? nullptr : it->second.get();
+  Command* found = it == by_name_.end() ? nullptr : it->second.get();
+  if (found != nullptr && !name.empty() && name.size() <= sizeof(last_name_)) {
+    std::memcpy(last_name_, name.data(), name.size());
+    last_len_ = name.size();
+    last_ = found;
+  }
+  return found;
 }
 
 }  // namespace tandem::server

@@ -713,9 +713,11 @@ void Server::ProcessInput(Client& client) {
     if (run_before_look_ahead == 0) {
       // More than this one command in the buffer (a pipeline, or a master's stream): start the
       // cache misses of the next commands' keys before running them. At -P 1 this costs one
-      // comparison per command.
+      // comparison and one (remembered) command lookup per command.
       run_before_look_ahead = storage::Db::kMaxPrefetch;
-      if (offset + consumed < buf.size()) {
+      const Command* first = commands_.Find(args[0]);
+      // A pipeline mostly repeats its first command: one without keys (PING) skips the scan.
+      if (offset + consumed < buf.size() && first != nullptr && first->first_key > 0) {
         run_before_look_ahead =
             std::max<size_t>(PrefetchBatch(client, buf.view().substr(offset)), 1);
       }
