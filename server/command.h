@@ -75,6 +75,10 @@ struct Command {
   int first_key = 0;
   int last_key = 0;
   int key_step = 0;
+  // For the look-ahead over a pipeline (Server::PrefetchBatch): the first argument naming a
+  // member or field of the key's collection (0: none) and the step to the next one (0: only one).
+  int member_first = 0;
+  int member_step = 0;
   CommandHandler handler = nullptr;
   std::string acl_categories;  // space separated, e.g. "@read @string @fast"
   std::string group;           // COMMAND DOCS group: string, generic, server, connection ...

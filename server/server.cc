@@ -192,6 +192,27 @@ Server::Server(ServerConfig& config, config::Schema& schema, std::string config_
   RegisterReplicationCommands(commands_);
   RegisterTransactionCommands(commands_);
   RegisterAclCommands(commands_);
+  // Where the commands that look up members of a hash, set or sorted set name them, for the
+  // look-ahead (ZADD's first member assumes no NX/XX/GT/LT/CH/INCR flags; a wrong guess only
+  // costs a useless prefetch).
+  static constexpr struct {
+    std::string_view name;
+    int first;
+    int step;
+  } kMemberArgs[] = {
+      {"hset", 2, 2},         {"hmset", 2, 2},      {"hsetnx", 2, 0}, {"hget", 2, 0},
+      {"hmget", 2, 1},        {"hexists", 2, 0},    {"hdel", 2, 1},   {"hincrby", 2, 0},
+      {"hincrbyfloat", 2, 0}, {"hstrlen", 2, 0},    {"sadd", 2, 1},   {"srem", 2, 1},
+      {"sismember", 2, 0},    {"smismember", 2, 1}, {"zadd", 3, 2},   {"zincrby", 3, 0},
+      {"zscore", 2, 0},       {"zmscore", 2, 1},    {"zrank", 2, 0},  {"zrevrank", 2, 0},
+      {"zrem", 2, 1},
+  };
+  for (const auto& m : kMemberArgs) {
+    if (Command* c = commands_.Find(m.name)) {
+      c->member_first = m.first;
+      c->member_step = m.step;
+    }
+  }
   acl_ = std::make_unique<acl::Acl>(commands_);
   acl_->set_pubsub_default_all(config_.acl_pubsub_default == AclPubsubDefault::kAllChannels);
   if (!config_.requirepass.empty()) acl_->SetDefaultPassword(config_.requirepass);
@@ -766,7 +787,8 @@ class KeyBatch {
  public:
   explicit KeyBatch(const CommandTable& commands) : commands_(commands) {}
 
-  // Adds the keys of one command; false once the batch is full.
+  // Adds the keys of one command, and the members it names when all such commands of the batch
+  // are on one key (a hot hash, set or sorted set); false once the batch is full.
   bool Add(std::span<const std::string_view> args) {
     if (args[0] != last_name_) {
       last_name_ = args[0];
@@ -780,14 +802,33 @@ class KeyBatch {
     for (int i = last_->first_key; i <= end && n_ < keys_.size(); i += step) {
       keys_[n_++] = args[static_cast<size_t>(i)];
     }
+    if (last_->member_first > 0 && last_->member_first < argc && !mixed_) {
+      std::string_view key = args[static_cast<size_t>(last_->first_key)];
+      if (n_members_ == 0) member_key_ = key;
+      mixed_ = key != member_key_;
+      const int mstep = last_->member_step > 0 ? last_->member_step : argc;
+      for (int i = last_->member_first; i < argc && n_members_ < members_.size(); i += mstep) {
+        members_[n_members_++] = args[static_cast<size_t>(i)];
+      }
+    }
     return n_ < keys_.size();
   }
   std::span<const std::string_view> keys() const { return {keys_.data(), n_}; }
+  // The one key whose members were gathered, and those members; empty when none or when
+  // commands on different keys named members.
+  std::string_view member_key() const { return mixed_ ? std::string_view() : member_key_; }
+  std::span<const std::string_view> members() const {
+    return {members_.data(), mixed_ ? 0 : n_members_};
+  }
 
  private:
   const CommandTable& commands_;
   std::array<std::string_view, storage::Db::kMaxPrefetch> keys_;
   size_t n_ = 0;
+  std::array<std::string_view, storage::Db::kMaxPrefetch> members_;
+  size_t n_members_ = 0;
+  std::string_view member_key_;
+  bool mixed_ = false;
   std::string_view last_name_;
   const Command* last_ = nullptr;
 };
@@ -799,7 +840,14 @@ size_t Server::PrefetchBatch(const Client& client, std::string_view input) {
   size_t commands =
       resp::ScanCommands(input, storage::Db::kMaxPrefetch,
                          [&](std::span<const std::string_view> args) { return batch.Add(args); });
-  keyspace_.db(client.db_index).Prefetch(batch.keys());
+  storage::Db& db = keyspace_.db(client.db_index);
+  db.Prefetch(batch.keys());
+  if (!batch.members().empty()) {
+    // The members' lookups in the collection's own table. Only for one key, which a pipeline
+    // repeats, so its entry is already in the cache and this lookup does not wait for memory.
+    const storage::Entry* e = db.FindRaw(batch.member_key());
+    if (e != nullptr && e->value.obj() != nullptr) e->value.obj()->PrefetchMembers(batch.members());
+  }
   return commands;
 }
 

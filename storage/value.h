@@ -7,6 +7,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <span>
 #include <string>
 #include <string_view>
 
@@ -38,6 +39,9 @@ class Object {
   // Mixes the content into a DEBUG DIGEST exactly as Redis's xorObjectDigest does for the type
   // (storage/digest.h has Redis's mixDigest/xorDigest).
   virtual void Digest(std::array<uint8_t, 20>& digest) const = 0;
+  // Starts the cache misses of looking up these members (fields) of a hashtable-encoded
+  // collection, for a pipelined batch of commands on it (Dict::Prefetch). A hint: no change.
+  virtual void PrefetchMembers(std::span<const std::string_view> /*members*/) const {}
 };
 
 struct Value {

@@ -234,6 +234,10 @@ class ZSetSkiplist : public Object {
   std::unique_ptr<Object> Clone() const override;
   size_t MemoryUsage() const override;
   void Digest(std::array<uint8_t, 20>& digest) const override;
+  // Two lines: the node's header and first levels, then (for short ones) the member's bytes.
+  void PrefetchMembers(std::span<const std::string_view> members) const override {
+    dict.Prefetch(members, 2);
+  }
 
   ZSkipList zsl;
   // The hash table is not logically part of the value's state: lookups may advance its

@@ -7,7 +7,10 @@
 #include <string>
 #include <vector>
 
+#include "storage/hash.h"
 #include "storage/keyspace.h"
+#include "storage/set.h"
+#include "storage/zset.h"
 
 namespace {
 struct Node {
@@ -131,4 +134,38 @@ TEST_CASE("dict: prefetching a batch changes nothing, empty, stable or mid-rehas
   d.Prefetch(views, 1);
   CHECK(d.size() == nodes.size());
   for (size_t i = 0; i < nodes.size(); ++i) CHECK(d.Find(nodes[i].key) == &nodes[i]);
+}
+
+TEST_CASE(
+    "dict: prefetching members of a hashtable hash, a set and a skiplist zset changes nothing") {
+  using namespace tandem::storage;
+  std::vector<std::string> names;
+  for (int i = 0; i < 300; ++i) names.push_back("element:" + std::to_string(i));
+  std::vector<std::string_view> batch = {names[1], names[7], "absent", names[299]};
+
+  HashTable hash;
+  for (const auto& n : names) hash.Insert(n, "v" + n);
+  const Object& hash_obj = hash;
+  hash_obj.PrefetchMembers(batch);
+  CHECK(hash.dict.size() == names.size());
+  CHECK(hash.dict.Find(names[7])->value == "velement:7");
+
+  auto set = SetObject::CreateFor("7");  // intset first: nothing to prefetch
+  set->Add("7", 512);
+  std::vector<std::string_view> ints = {"7", "8"};
+  set->PrefetchMembers(ints);
+  CHECK(set->encoding() == Encoding::kIntset);
+  for (const auto& n : names) set->Add(n, 512);
+  CHECK(set->encoding() == Encoding::kHashtable);
+  set->PrefetchMembers(batch);
+  CHECK(set->size() == names.size() + 1);
+  CHECK(set->Contains(names[299]));
+  CHECK_FALSE(set->Contains("absent"));
+
+  Value zv = ZSet::NewValue(Encoding::kSkiplist);
+  ZSet z(zv);
+  for (size_t i = 0; i < names.size(); ++i) z.Insert(names[i], static_cast<double>(i), {});
+  zv.obj()->PrefetchMembers(batch);
+  CHECK(z.size() == names.size());
+  CHECK(z.Score(names[7]) == 7.0);
 }
