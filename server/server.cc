@@ -781,8 +781,8 @@ void Server::ProcessInput(Client& client) {
 namespace {
 
 // Keys of commands about to run, gathered for storage::Db::Prefetch: each command's keys by its
-// key spec (first, last, step), looking the command up once per run of equal names (a pipeline
-// mostly repeats one command).
+// key spec (first, last, step). CommandTable::Find remembers the last name, which a pipeline
+// mostly repeats.
 class KeyBatch {
  public:
   explicit KeyBatch(const CommandTable& commands) : commands_(commands) {}
@@ -790,24 +790,20 @@ class KeyBatch {
   // Adds the keys of one command, and the members it names when all such commands of the batch
   // are on one key (a hot hash, set or sorted set); false once the batch is full.
   bool Add(std::span<const std::string_view> args) {
-    if (args[0] != last_name_) {
-      last_name_ = args[0];
-      last_ = commands_.Find(args[0]);
-    }
-    if (last_ == nullptr || last_->first_key <= 0) return n_ < keys_.size();
+    const Command* cmd = commands_.Find(args[0]);
+    if (cmd == nullptr || cmd->first_key <= 0) return n_ < keys_.size();
     const int argc = static_cast<int>(args.size());
-    const int end =
-        last_->last_key < 0 ? argc + last_->last_key : std::min(last_->last_key, argc - 1);
-    const int step = std::max(last_->key_step, 1);
-    for (int i = last_->first_key; i <= end && n_ < keys_.size(); i += step) {
+    const int end = cmd->last_key < 0 ? argc + cmd->last_key : std::min(cmd->last_key, argc - 1);
+    const int step = std::max(cmd->key_step, 1);
+    for (int i = cmd->first_key; i <= end && n_ < keys_.size(); i += step) {
       keys_[n_++] = args[static_cast<size_t>(i)];
     }
-    if (last_->member_first > 0 && last_->member_first < argc && !mixed_) {
-      std::string_view key = args[static_cast<size_t>(last_->first_key)];
+    if (cmd->member_first > 0 && cmd->member_first < argc && !mixed_) {
+      std::string_view key = args[static_cast<size_t>(cmd->first_key)];
       if (n_members_ == 0) member_key_ = key;
       mixed_ = key != member_key_;
-      const int mstep = last_->member_step > 0 ? last_->member_step : argc;
-      for (int i = last_->member_first; i < argc && n_members_ < members_.size(); i += mstep) {
+      const int mstep = cmd->member_step > 0 ? cmd->member_step : argc;
+      for (int i = cmd->member_first; i < argc && n_members_ < members_.size(); i += mstep) {
         members_[n_members_++] = args[static_cast<size_t>(i)];
       }
     }
@@ -829,8 +825,6 @@ class KeyBatch {
   size_t n_members_ = 0;
   std::string_view member_key_;
   bool mixed_ = false;
-  std::string_view last_name_;
-  const Command* last_ = nullptr;
 };
 
 }  // namespace
