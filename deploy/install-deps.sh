@@ -4,7 +4,7 @@
 set -euo pipefail
 pkgs=(cmake ninja-build g++ clang clang-format libclang-rt-14-dev pkg-config git
       libuv1-dev liburing-dev libfmt-dev libtomlplusplus-dev doctest-dev libbenchmark-dev
-      redis-server redis-tools python3 python3-pytest python3-redis
+      redis-server redis-sentinel redis-tools python3 python3-pytest python3-redis
       ansible ansible-lint iproute2 nftables   # ip + nft: the partition tests' namespaces
       systemd)  # systemd-analyze verify: the rendered units (tests/integration/test_deploy.py)
 missing=()
@@ -18,5 +18,6 @@ if ((${#missing[@]})); then
   $sudo apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
-# The redis-server package starts a stock Redis on 6379 where systemd runs; tandem never touches
-# it, and tests start their own stock instances on free loopback ports.
+# The redis-server and redis-sentinel packages start a stock Redis on 6379 and a Sentinel on
+# 26379 where systemd runs; tandem never touches them, and tests start their own stock instances
+# (/usr/bin/redis-server, /usr/bin/redis-sentinel) on free loopback ports.
