@@ -75,7 +75,7 @@ Command* Command::FindSubcommand(std::string_view lower_name) const {
 }
 
 Command* CommandTable::Add(const CommandRow& row) {
-  last_len_ = 0;
+  Forget();
   auto c = MakeCommand(row, ToLower(row.name));
   Command* raw = c.get();
   by_name_[raw->name] = std::move(c);
@@ -92,7 +92,7 @@ Command* CommandTable::AddSubcommand(Command* container, const CommandRow& row) 
 }
 
 bool CommandTable::Rename(std::string_view from, std::string_view to) {
-  last_len_ = 0;
+  Forget();
   auto it = by_name_.find(ToLower(from));
   if (it == by_name_.end()) return false;
   std::string new_name = ToLower(to);
@@ -111,7 +111,8 @@ bool CommandTable::Rename(std::string_view from, std::string_view to) {
 }
 
 Command* CommandTable::Find(std::string_view name) const {
-  if (name.size() == last_len_ && std::memcmp(name.data(), last_name_, last_len_) == 0) {
+  if (last_len_ != 0 && name.size() == last_len_ &&
+      std::memcmp(name.data(), last_name_, last_len_) == 0) {
     return last_;
   }
   char buf[64] = {};

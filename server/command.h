@@ -149,7 +149,11 @@ class CommandTable {
   std::vector<std::unique_ptr<Command>> retired_;
   // The last name looked up, as the client spelled it, and its command: a pipeline repeats one
   // command, and comparing a few bytes costs less than lowering and hashing them (Find was 1.8%
-  // of the server's time for PING -P 16). Add and Rename forget it.
+  // of the server's time for PING -P 16). Add and Rename forget it; an empty name never matches.
+  void Forget() {
+    last_len_ = 0;
+    last_ = nullptr;
+  }
   mutable char last_name_[16] = {};
   mutable size_t last_len_ = 0;  // 0: nothing remembered
   mutable Command* last_ = nullptr;

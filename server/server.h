@@ -320,12 +320,10 @@ class Server : public net::ConnectionHandler {
   void Accept(net::Connection* conn);
   void ProcessInput(Client& client);
   // Before a pipelined batch runs: starts the cache misses of its keys (storage::Db::Prefetch).
-  // Returns the number of commands whose keys it took (0 when `input` does not start with a
-  // complete, plain multibulk command).
+  // Returns the number of commands it looked at, keyless ones included (0 when `input` does not
+  // start with a complete, plain multibulk command).
   size_t PrefetchBatch(const Client& client, std::string_view input);
-  // Runs a command; start_us is the time Dispatch read for it (0: read it here).
-  void Call(Client& client, const Command& cmd, std::span<const std::string_view> args,
-            int64_t start_us = 0);
+  void Call(Client& client, const Command& cmd, std::span<const std::string_view> args);
   // After a write command: the keys it names are modified for WATCH purposes.
   void TouchCommandKeys(const Client& client, const Command& cmd,
                         std::span<const std::string_view> args);
@@ -385,8 +383,9 @@ class Server : public net::ConnectionHandler {
   std::string run_id_;
   int64_t start_time_ms_;
   uint64_t dirty_ = 0;
-  // While ProcessInput runs a client's batch: the end time of the last command run, which the
-  // next command of the batch takes as its start time (0: read the clock).
+  // While ProcessInput runs a client's batch: the end time of the command Call ran last, which
+  // the next Dispatch of the batch takes as its time (0: read the clock). Dispatch clears it, so
+  // it never outlives the command right after.
   bool in_batch_ = false;
   int64_t batch_clock_us_ = 0;
   uint64_t startup_memory_ = 0;

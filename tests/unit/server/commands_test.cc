@@ -79,6 +79,31 @@ TEST_CASE("commands: dispatch errors follow Redis's order and texts") {
   CHECK(h.Cmd("INCR k") == "-ERR value is not an integer or out of range\r\n");
 }
 
+TEST_CASE("commands: the table's memory of the last name never answers for another name") {
+  Harness h;
+  // The constructor's last lookups leave a command remembered; an empty name must still be
+  // unknown (a review found Find("") returning the remembered command after Rename).
+  CommandTable& t = h.server().commands();
+  CHECK(t.Find("ZREM") != nullptr);
+  std::vector<std::string_view> empty_name = {"", "k", "m"};
+  h.server().Dispatch(h.client(), empty_name);
+  CHECK(h.client().conn().output() ==
+        "-ERR unknown command '', with args beginning with: 'k' 'm' \r\n");
+  h.client().conn().output().clear();
+  // Renamed away: neither the old name nor an empty one finds the retired command.
+  CHECK(t.Find("zrem") != nullptr);
+  CHECK(t.Rename("zrem", ""));
+  CHECK(t.Find("") == nullptr);
+  CHECK(t.Find("zrem") == nullptr);
+  CHECK(t.Find("ZREM") == nullptr);
+  // Case and length: each spelling is looked up, names past the remembered 16 bytes too.
+  CHECK(t.Find("GeT") == t.Find("get"));
+  CHECK(t.Find("get") != nullptr);
+  CHECK(t.Find("zremrangebyscore") != nullptr);
+  CHECK(t.Find("zremrangebyscorex") == nullptr);
+  CHECK(t.Find("zremrangebyscore") != nullptr);
+}
+
 TEST_CASE("commands: NOAUTH until AUTH with requirepass") {
   Harness h("requirepass secret");
   CHECK(h.Cmd("GET k") == "-NOAUTH Authentication required.\r\n");

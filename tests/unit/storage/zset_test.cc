@@ -397,3 +397,28 @@ TEST_CASE("zset: skiplist score updates, in place or moved, keep order, spans an
     CHECK(sl.ByRank(r) == n);
   }
 }
+
+TEST_CASE("zset: skiplist score updates that tie with a neighbour or flip the sign of zero") {
+  ZSkipList sl;
+  ZSkipList::Node* a = sl.Insert(1, "a");
+  ZSkipList::Node* b = sl.Insert(2, "b");
+  ZSkipList::Node* c = sl.Insert(3, "c");
+  ZSkipList::Node* z = sl.Insert(0.0, "z");
+  // Equal to the previous node's score: the member decides, "b" after "a".
+  sl.UpdateScore(b, 1);
+  REQUIRE(sl.Valid());
+  CHECK(sl.ByRank(2) == a);
+  CHECK(sl.ByRank(3) == b);
+  // Equal to the scores of the two nodes before it: relinked, after "a" and "b" by member.
+  sl.UpdateScore(c, 1);
+  REQUIRE(sl.Valid());
+  CHECK(sl.ByRank(4) == c);
+  // -0.0 compares equal to 0.0: an in-place update, the stored score keeps its sign (as Redis's
+  // skiplist does; ZSCORE then prints -0).
+  sl.UpdateScore(z, -0.0);
+  REQUIRE(sl.Valid());
+  CHECK(sl.ByRank(1) == z);
+  CHECK(std::signbit(z->score));
+  CHECK(sl.Rank(-0.0, "z") == 1);
+  CHECK(sl.Rank(1, "c") == 4);
+}
