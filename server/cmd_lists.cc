@@ -182,7 +182,7 @@ void CmdLindex(CommandContext& ctx) {
   if (WrongType(ctx, e)) return;
   int64_t index = 0;
   if (!ParseLong(ctx, ctx.args[2], index)) return;
-  const std::string* v = List(e).Index(index);
+  const storage::ListItem* v = List(e).Index(index);
   if (v == nullptr) return ctx.reply().Null();
   ctx.reply().Bulk(*v);
 }
@@ -256,7 +256,7 @@ void CmdLpos(CommandContext& ctx) {
   int64_t matches = 0;
   int64_t matchindex = -1;
   for (int64_t index = 0; index < llen && (maxlen == 0 || index < maxlen); ++index) {
-    const std::string& el = items[static_cast<size_t>(from_tail ? llen - 1 - index : index)];
+    std::string_view el = items[static_cast<size_t>(from_tail ? llen - 1 - index : index)];
     if (el == ele) {
       ++matches;
       matchindex = from_tail ? llen - index - 1 : index;

@@ -91,7 +91,7 @@ bool WriteKey(CommandWriter& w, const Db& db, const Entry& e) {
     case ObjType::kList: {
       const ListObject& l = v.As<ListObject>();
       WriteBatched(w, "RPUSH", e.key(), l.size(), 1, [&](auto&& emit) {
-        for (const std::string& item : l.items()) emit(std::string_view(item));
+        for (const ListItem& item : l.items()) emit(item.view());
       });
       break;
     }

@@ -10,13 +10,13 @@ Value ListObject::NewValue() {
 }
 
 std::string ListObject::PopFront() {
-  std::string v = std::move(items_.front());
+  std::string v(items_.front().view());
   items_.pop_front();
   return v;
 }
 
 std::string ListObject::PopBack() {
-  std::string v = std::move(items_.back());
+  std::string v(items_.back().view());
   items_.pop_back();
   return v;
 }
@@ -30,7 +30,7 @@ int64_t Position(int64_t index, size_t size) {
 }
 }  // namespace
 
-const std::string* ListObject::Index(int64_t index) const {
+const ListItem* ListObject::Index(int64_t index) const {
   int64_t pos = Position(index, items_.size());
   return pos < 0 ? nullptr : &items_[static_cast<size_t>(pos)];
 }
@@ -38,7 +38,7 @@ const std::string* ListObject::Index(int64_t index) const {
 bool ListObject::Set(int64_t index, std::string_view v) {
   int64_t pos = Position(index, items_.size());
   if (pos < 0) return false;
-  items_[static_cast<size_t>(pos)].assign(v);
+  items_[static_cast<size_t>(pos)] = ListItem(v);
   return true;
 }
 
@@ -56,16 +56,14 @@ void ListObject::EraseRange(size_t pos, size_t count) {
 std::unique_ptr<Object> ListObject::Clone() const { return std::make_unique<ListObject>(*this); }
 
 size_t ListObject::MemoryUsage() const {
-  // The deque's blocks of std::string headers plus every heap-allocated element buffer.
-  size_t bytes = sizeof(*this) + items_.size() * sizeof(std::string);
-  for (const std::string& s : items_) {
-    if (s.capacity() > std::string().capacity()) bytes += s.capacity() + 1;
-  }
+  // The deque's slots plus every element's block (its length and its bytes).
+  size_t bytes = sizeof(*this) + items_.size() * (sizeof(ListItem) + sizeof(uint32_t));
+  for (const ListItem& s : items_) bytes += s.size();
   return bytes;
 }
 
 void ListObject::Digest(std::array<uint8_t, 20>& digest) const {
-  for (const std::string& s : items_) MixDigest(digest, s);
+  for (const ListItem& s : items_) MixDigest(digest, s.view());
 }
 
 }  // namespace tandem::storage

@@ -13,19 +13,59 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 #include <deque>
 #include <memory>
 #include <string>
 #include <string_view>
+#include <utility>
 
 #include "storage/digest.h"
 #include "storage/value.h"
 
 namespace tandem::storage {
 
+// One list element: a pointer to one heap block holding the length (4 bytes) and the bytes. The
+// deque holds 8 bytes per element instead of a 32-byte std::string whose bytes (beyond 15) had a
+// block of their own anyway: a 100-byte element costs ~113 bytes instead of 137 (Redis's
+// quicklist: 104). Reads as a std::string_view.
+class ListItem {
+ public:
+  explicit ListItem(std::string_view s) {
+    const auto n = static_cast<uint32_t>(s.size());
+    p_ = static_cast<char*>(::operator new(sizeof(n) + s.size()));
+    std::memcpy(p_, &n, sizeof(n));
+    if (!s.empty()) std::memcpy(p_ + sizeof(n), s.data(), s.size());
+  }
+  ListItem(const ListItem& o) : ListItem(o.view()) {}
+  ListItem(ListItem&& o) noexcept : p_(std::exchange(o.p_, nullptr)) {}
+  ListItem& operator=(const ListItem& o) {
+    if (this != &o) *this = ListItem(o.view());
+    return *this;
+  }
+  ListItem& operator=(ListItem&& o) noexcept {
+    std::swap(p_, o.p_);
+    return *this;
+  }
+  ~ListItem() { ::operator delete(p_); }
+
+  std::string_view view() const {
+    if (p_ == nullptr) return {};  // only a moved-from item
+    uint32_t n = 0;
+    std::memcpy(&n, p_, sizeof(n));
+    return {p_ + sizeof(n), n};
+  }
+  operator std::string_view() const { return view(); }  // NOLINT: reads as its bytes
+  size_t size() const { return view().size(); }
+  bool operator==(std::string_view o) const { return view() == o; }
+
+ private:
+  char* p_ = nullptr;
+};
+
 class ListObject : public Object {
  public:
-  using Container = std::deque<std::string>;
+  using Container = std::deque<ListItem>;
 
   ListObject() = default;
 
@@ -42,7 +82,7 @@ class ListObject : public Object {
   std::string PopBack();
 
   // Redis index semantics: 0 is the head, -1 the tail. Returns nullptr when out of range.
-  const std::string* Index(int64_t index) const;
+  const ListItem* Index(int64_t index) const;
   // Replaces the element at `index` (same semantics); false when out of range.
   bool Set(int64_t index, std::string_view v);
 

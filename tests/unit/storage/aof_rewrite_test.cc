@@ -108,7 +108,7 @@ std::string Canon(Keyspace& ks) {
           parts.push_back(std::string(v.str()));
           break;
         case ObjType::kList:
-          for (const auto& s : v.As<ListObject>().items()) parts.push_back(s);
+          for (const auto& s : v.As<ListObject>().items()) parts.emplace_back(s.view());
           sorted = false;
           break;
         case ObjType::kSet:

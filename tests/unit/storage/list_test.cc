@@ -17,7 +17,9 @@ using tandem::storage::Value;
 
 namespace {
 std::vector<std::string> Elements(const ListObject& l) {
-  return {l.items().begin(), l.items().end()};
+  std::vector<std::string> out;
+  for (const auto& item : l.items()) out.emplace_back(item.view());
+  return out;
 }
 }  // namespace
 
@@ -113,4 +115,39 @@ TEST_CASE("list: digest mixes every element head to tail, as debug.c does") {
   DigestBytes zero{};
   e.Digest(zero);
   CHECK(HexDigest(zero) == std::string(40, '0'));
+}
+
+TEST_CASE("list: an element keeps any bytes, empty and binary, through copies and moves") {
+  using tandem::storage::ListItem;
+  const std::string binary("a\0b\r\n\xff", 6);
+  ListItem empty("");
+  ListItem bin(binary);
+  CHECK(empty.view().empty());
+  CHECK(empty == "");
+  CHECK(bin.view() == binary);
+  CHECK(bin.size() == 6);
+  ListItem copy(bin);
+  ListItem moved(std::move(copy));
+  CHECK(moved == binary);
+  CHECK(copy.view().empty());  // NOLINT(bugprone-use-after-move): a moved-from item is empty
+  ListItem& self = moved;
+  moved = self;  // self-assignment keeps the bytes
+  CHECK(moved == binary);
+  empty = bin;
+  CHECK(empty == binary);
+  bin = ListItem(std::string(5000, 'x'));
+  CHECK(bin.size() == 5000);
+  CHECK(empty == binary);
+
+  ListObject l;
+  l.PushBack(binary);
+  l.PushFront("");
+  l.PushBack(std::string(70000, 'y'));
+  CHECK(Elements(l) == std::vector<std::string>{"", binary, std::string(70000, 'y')});
+  CHECK(l.Set(0, "z"));
+  CHECK(l.Index(0)->view() == "z");
+  CHECK(l.PopBack() == std::string(70000, 'y'));
+  CHECK(l.PopFront() == "z");
+  CHECK(l.PopFront() == binary);
+  CHECK(l.empty());
 }
