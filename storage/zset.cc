@@ -105,12 +105,10 @@ void ZSkipList::FindUpdate(double score, std::string_view member, Node** update,
   Node* x = header_;
   for (int i = level_ - 1; i >= 0; --i) {
     rank[i] = i == level_ - 1 ? 0 : rank[i + 1];
-    while (true) {
-      Node* f = x->levels()[i].forward;
-      PrefetchBelow(x, i);
-      if (f == nullptr || !Before(f->score, f->member(), score, member)) break;
+    while (x->levels()[i].forward != nullptr &&
+           Before(x->levels()[i].forward->score, x->levels()[i].forward->member(), score, member)) {
       rank[i] += x->levels()[i].span;
-      x = f;
+      x = x->levels()[i].forward;
     }
     update[i] = x;
   }
@@ -197,7 +195,6 @@ size_t ZSkipList::Rank(double score, std::string_view member) const {
   for (int i = level_ - 1; i >= 0; --i) {
     while (x->levels()[i].forward != nullptr) {
       const Node* f = x->levels()[i].forward;
-      PrefetchBelow(x, i);
       if (!(Before(f->score, f->member(), score, member) ||
             (f->score == score && f->member() == member))) {
         break;
