@@ -263,20 +263,16 @@ ParseResult RequestParser::ParseMultibulk(std::string_view input, const ParserLi
 
 namespace {
 
-// Reads "<digits>\r\n" at `pos` (a count or length of at most 9 digits, no leading zero),
-// advancing past it.
+// Reads "<number>\r\n" at `pos` (pos <= in.size()), a count or length the parser would accept
+// (ParseHeaderNumber) and not negative, advancing past it.
 bool ScanNumber(std::string_view in, size_t& pos, size_t& value) {
-  size_t v = 0;
-  size_t start = pos;
-  while (pos < in.size() && in[pos] >= '0' && in[pos] <= '9') {
-    if (pos - start == 9) return false;
-    v = v * 10 + static_cast<size_t>(in[pos] - '0');
-    ++pos;
-  }
-  if (pos == start || pos + 2 > in.size() || in[pos] != '\r' || in[pos + 1] != '\n') return false;
-  if (in[start] == '0' && pos - start > 1) return false;  // "01": Redis's string2ll refuses it
-  pos += 2;
-  value = v;
+  std::string_view rest = in.substr(pos, 22);  // ParseHeaderNumber takes at most 20 characters
+  size_t cr = rest.find('\r');
+  if (cr == std::string_view::npos || cr + 1 >= rest.size() || rest[cr + 1] != '\n') return false;
+  int64_t v = 0;
+  if (!ParseHeaderNumber(rest.substr(0, cr), v) || v < 0) return false;
+  pos += cr + 2;
+  value = static_cast<size_t>(v);
   return true;
 }
 

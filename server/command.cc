@@ -110,6 +110,27 @@ bool CommandTable::Rename(std::string_view from, std::string_view to) {
   return true;
 }
 
+void DeclareMemberArgs(CommandTable& table) {
+  static constexpr struct {
+    std::string_view name;
+    int first;
+    int step;
+  } kMemberArgs[] = {
+      {"hset", 2, 2},         {"hmset", 2, 2},      {"hsetnx", 2, 0}, {"hget", 2, 0},
+      {"hmget", 2, 1},        {"hexists", 2, 0},    {"hdel", 2, 1},   {"hincrby", 2, 0},
+      {"hincrbyfloat", 2, 0}, {"hstrlen", 2, 0},    {"sadd", 2, 1},   {"srem", 2, 1},
+      {"sismember", 2, 0},    {"smismember", 2, 1}, {"zadd", 3, 2},   {"zincrby", 3, 0},
+      {"zscore", 2, 0},       {"zmscore", 2, 1},    {"zrank", 2, 0},  {"zrevrank", 2, 0},
+      {"zrem", 2, 1},
+  };
+  for (const auto& m : kMemberArgs) {
+    if (Command* c = table.Find(m.name)) {
+      c->member_first = m.first;
+      c->member_step = m.step;
+    }
+  }
+}
+
 Command* CommandTable::Find(std::string_view name) const {
   if (last_len_ != 0 && name.size() == last_len_ &&
       std::memcmp(name.data(), last_name_, last_len_) == 0) {

@@ -159,6 +159,11 @@ class CommandTable {
   mutable Command* last_ = nullptr;
 };
 
+// After the Register* calls: where the commands that look up members of a hash, set or sorted
+// set name them (Command::member_first / member_step), for the server's look-ahead over a
+// pipeline. ZADD's first member assumes no NX/XX/GT/LT/CH/INCR flags; a wrong guess only costs a
+// useless prefetch.
+void DeclareMemberArgs(CommandTable& table);
 void RegisterConnectionCommands(CommandTable& table);
 void RegisterKeyCommands(CommandTable& table);
 void RegisterStringCommands(CommandTable& table);

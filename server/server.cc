@@ -192,27 +192,7 @@ Server::Server(ServerConfig& config, config::Schema& schema, std::string config_
   RegisterReplicationCommands(commands_);
   RegisterTransactionCommands(commands_);
   RegisterAclCommands(commands_);
-  // Where the commands that look up members of a hash, set or sorted set name them, for the
-  // look-ahead (ZADD's first member assumes no NX/XX/GT/LT/CH/INCR flags; a wrong guess only
-  // costs a useless prefetch).
-  static constexpr struct {
-    std::string_view name;
-    int first;
-    int step;
-  } kMemberArgs[] = {
-      {"hset", 2, 2},         {"hmset", 2, 2},      {"hsetnx", 2, 0}, {"hget", 2, 0},
-      {"hmget", 2, 1},        {"hexists", 2, 0},    {"hdel", 2, 1},   {"hincrby", 2, 0},
-      {"hincrbyfloat", 2, 0}, {"hstrlen", 2, 0},    {"sadd", 2, 1},   {"srem", 2, 1},
-      {"sismember", 2, 0},    {"smismember", 2, 1}, {"zadd", 3, 2},   {"zincrby", 3, 0},
-      {"zscore", 2, 0},       {"zmscore", 2, 1},    {"zrank", 2, 0},  {"zrevrank", 2, 0},
-      {"zrem", 2, 1},
-  };
-  for (const auto& m : kMemberArgs) {
-    if (Command* c = commands_.Find(m.name)) {
-      c->member_first = m.first;
-      c->member_step = m.step;
-    }
-  }
+  DeclareMemberArgs(commands_);
   acl_ = std::make_unique<acl::Acl>(commands_);
   acl_->set_pubsub_default_all(config_.acl_pubsub_default == AclPubsubDefault::kAllChannels);
   if (!config_.requirepass.empty()) acl_->SetDefaultPassword(config_.requirepass);

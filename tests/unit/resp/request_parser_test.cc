@@ -208,7 +208,7 @@ TEST_CASE("resp: the look-ahead scan stops where the parser would object or wait
            "*1\r\n$-1\r\n",          // negative bulk length
            "*1\r\n$1\r\nab\r\n",     // bulk not followed by CRLF
            "*1\r\n+a\r\n",           // not a bulk
-           "*1\r\n$9999999999\r\n",  // length beyond the scan's 9 digits
+           "*1\r\n$9999999999\r\n",  // a length longer than the input
            "*33\r\n",                // more arguments than kScanMaxArgs
            "*2\r\n$3\r\nGET\r\n",    // incomplete
        }) {

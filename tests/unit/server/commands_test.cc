@@ -3,6 +3,7 @@
 #include <doctest/doctest.h>
 #include <uv.h>
 
+#include <cstdlib>
 #include <memory>
 #include <string>
 #include <thread>
@@ -102,6 +103,23 @@ TEST_CASE("commands: the table's memory of the last name never answers for anoth
   CHECK(t.Find("zremrangebyscore") != nullptr);
   CHECK(t.Find("zremrangebyscorex") == nullptr);
   CHECK(t.Find("zremrangebyscore") != nullptr);
+}
+
+TEST_CASE("commands: member positions for the look-ahead sit after the key, within the arity") {
+  Harness h;
+  int declared = 0;
+  for (const Command* c : h.server().commands().all()) {
+    if (c->member_first == 0) continue;
+    CAPTURE(c->name);
+    ++declared;
+    CHECK(c->first_key == 1);
+    CHECK(c->member_first > c->first_key);
+    // The smallest valid call names a member where member_first says.
+    CHECK(std::abs(c->arity) > c->member_first);
+  }
+  CHECK(declared == 21);
+  CHECK(h.server().commands().Find("zadd")->member_first == 3);
+  CHECK(h.server().commands().Find("hset")->member_step == 2);
 }
 
 TEST_CASE("commands: NOAUTH until AUTH with requirepass") {
