@@ -135,7 +135,7 @@ std::string BuildInfo(Server& server, std::span<const std::string_view> sections
     field("tandem_version", kTandemVersion);
     field("os", fmt::format("{} {} {}", u.sysname, u.release, u.machine));
     field("arch_bits", sizeof(void*) * 8);
-    field("monotonic_clock", "POSIX clock_gettime");
+    field("monotonic_clock", server.command_clock().Describe());
     field("multiplexing_api", server.uses_io_uring() ? "io_uring" : "epoll");
     field("atomicvar_api", "c11-builtin");
     field("gcc_version", fmt::format("{}.{}.{}", __GNUC__, __GNUC_MINOR__, __GNUC_PATCHLEVEL__));

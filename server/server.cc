@@ -27,11 +27,6 @@ namespace tandem::server {
 
 namespace {
 
-int64_t NowUs() {
-  using namespace std::chrono;
-  return duration_cast<microseconds>(system_clock::now().time_since_epoch()).count();
-}
-
 std::string RandomHex(size_t n) {
   static const char* kHex = "0123456789abcdef";
   std::random_device rd;
@@ -380,6 +375,8 @@ std::string Server::Start() {
     if (!commands_.Rename(from, to)) return "No such command in rename-command: " + from;
   }
   applied_maxclients_ = config_.maxclients;
+  const char* tsc_env = std::getenv("TANDEM_TSC");
+  clock_.Init(tsc_env == nullptr || std::strcmp(tsc_env, "0") != 0);
   std::string no_ring;
   ring_ = net::Ring::Create(loop_, no_ring);
   config::LogMessage(config::Level::kNotice,
@@ -838,7 +835,7 @@ void Server::Dispatch(Client& client, std::span<const std::string_view> args) {
   // In a batch, the end time of the command that ran just before this one (see ProcessInput)
   // serves as this one's time here; the hint is used once. Call reads the clock for the
   // command's own time and duration.
-  const int64_t now_ms = (batch_clock_us_ != 0 ? batch_clock_us_ : NowUs()) / 1000;
+  const int64_t now_ms = (batch_clock_us_ != 0 ? batch_clock_us_ : clock_.NowUs()) / 1000;
   batch_clock_us_ = 0;
   client.set_last_interaction(now_ms);
   resp::ReplyBuilder& reply = client.reply();
@@ -993,7 +990,7 @@ void Server::Dispatch(Client& client, std::span<const std::string_view> args) {
 }
 
 void Server::Call(Client& client, const Command& cmd, std::span<const std::string_view> args) {
-  const int64_t start_us = NowUs();
+  const int64_t start_us = clock_.NowUs();
   client.last_command = &cmd;  // CLIENT LIST shows the command being run, as Redis does
   CommandContext ctx(*this, client, args, cmd, start_us / 1000);
   ctx.may_block = !in_exec_ && !(client.flags & kClientMaster);
@@ -1018,7 +1015,7 @@ void Server::Call(Client& client, const Command& cmd, std::span<const std::strin
   if (dirty_ != dirty_before && (!watched_keys_.empty() || !blocking_keys_.empty())) {
     TouchCommandKeys(client, cmd, args);
   }
-  const int64_t end_us = NowUs();
+  const int64_t end_us = clock_.NowUs();
   if (in_batch_) batch_clock_us_ = end_us;
   const int64_t duration = std::max<int64_t>(end_us - start_us, 0);  // the wall clock may step
   ++stats_.total_commands_processed;
@@ -1207,6 +1204,7 @@ void Server::FlushPendingWrites() {
 }
 
 void Server::Cron() {
+  clock_.Tick();
   const int64_t now = storage::SystemClockMs();
   ++cron_loops_;
   // Instantaneous ops/sec, sampled every 100 ms like trackInstantaneousMetric.

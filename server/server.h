@@ -29,6 +29,7 @@
 #include "server/acl.h"
 #include "server/aof.h"
 #include "server/client.h"
+#include "server/clock.h"
 #include "server/command.h"
 #include "server/fence.h"
 #include "server/persistence.h"
@@ -172,6 +173,7 @@ class Server : public net::ConnectionHandler {
   uv_loop_t* loop() { return loop_; }
   // INFO's multiplexing_api: "io_uring" when client sockets use the ring, else "epoll".
   bool uses_io_uring() const { return ring_ != nullptr; }
+  const CommandClock& command_clock() const { return clock_; }
   const std::string& run_id() const { return run_id_; }
   int64_t start_time_ms() const { return start_time_ms_; }
   uint64_t dirty() const { return dirty_; }
@@ -388,6 +390,7 @@ class Server : public net::ConnectionHandler {
   // it never outlives the command right after.
   bool in_batch_ = false;
   int64_t batch_clock_us_ = 0;
+  CommandClock clock_;  // Dispatch's and Call's time (TSC when the kernel uses it)
   uint64_t startup_memory_ = 0;
   std::deque<SlowlogEntry> slowlog_;
   uint64_t slowlog_next_id_ = 0;

@@ -981,6 +981,11 @@ def test_debug_populate_sleep_object(dserver):
     t0 = time.monotonic()
     assert c.command("DEBUG", "SLEEP", "0.2") == b"OK"
     assert 0.18 <= time.monotonic() - t0 < 2
+    # The command's duration, as commandstats counts it (tandem: from the TSC where the kernel
+    # keeps time with it, server/clock.h).
+    stats = c.command("INFO", "commandstats")
+    m = re.search(rb"cmdstat_debug:calls=\d+,usec=(\d+),", stats)
+    assert m and 190000 <= int(m.group(1)) < 2000000, stats
     r = c.command("DEBUG", "OBJECT", "key:0")
     assert re.fullmatch(rb"Value at:0x[0-9a-f]+ refcount:\d+ encoding:embstr serializedlength:\d+ "
                         rb"lru:\d+ lru_seconds_idle:\d+", r), r
