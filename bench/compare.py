@@ -5,7 +5,9 @@ Both servers are started fresh (same flags, own temp --dir, 127.0.0.1, free port
 with the 1M keys of the key space (key:%012d, 100-byte values; --no-populate skips it), then for
 each round and each (test, pipeline) workload redis-benchmark runs against tandem, then
 against redis (A,B,A,B,...). Besides throughput and latency, the server's CPU time per request
-is measured from /proc/PID/stat (utime+stime) around every redis-benchmark run.
+is measured around every redis-benchmark run: the scheduler's run time of the server's threads
+(/proc/PID/task/*/schedstat, nanoseconds), or utime+stime of /proc/PID/stat (10 ms ticks)
+where the kernel does not keep schedstat.
 
 Only processes this script starts are ever signalled, always by PID.
 See bench/README.md.
@@ -137,7 +139,7 @@ class Server:
                              f"within {timeout:.0f}s (last error: {last_err}).\n"
                              f"  last output:\n{tail}")
         # Make sure the PID we will read CPU time from is the server, not a wrapper.
-        cpu_seconds(self.pid)
+        cpu_sample(self.pid)
         try:
             info = resp_command(self.port, ["INFO", "server"], timeout=2.0)
             for line in info.splitlines():
@@ -262,8 +264,8 @@ def populate(port, keys):
                 raise BenchError(f"populate: unexpected reply {got[:80]!r}")
 
 
-def cpu_seconds(pid):
-    """utime+stime (fields 14, 15 of /proc/PID/stat) in seconds."""
+def stat_cpu_seconds(pid):
+    """utime+stime (fields 14, 15 of /proc/PID/stat) in seconds, in clock ticks (10 ms)."""
     try:
         with open(f"/proc/{pid}/stat") as f:
             data = f.read()
@@ -273,6 +275,37 @@ def cpu_seconds(pid):
     rest = data[data.rindex(")") + 2:].split()
     utime, stime = int(rest[14 - 3]), int(rest[15 - 3])
     return (utime + stime) / CLK_TCK
+
+
+def schedstat_cpu_seconds(pid):
+    """The scheduler's run time of all the process's threads (the first field of
+    /proc/PID/task/TID/schedstat, in nanoseconds: the sum utime+stime are scaled from), or None
+    where the kernel does not keep it (it then reads 0)."""
+    total = 0
+    try:
+        tids = os.listdir(f"/proc/{pid}/task")
+    except OSError as e:
+        raise BenchError(f"cannot list /proc/{pid}/task: {e}")
+    for tid in tids:
+        try:
+            with open(f"/proc/{pid}/task/{tid}/schedstat") as f:
+                total += int(f.read().split()[0])
+        except (OSError, ValueError, IndexError):
+            continue  # a thread that just exited
+    return total / 1e9 if total > 0 else None
+
+
+def cpu_sample(pid):
+    return (schedstat_cpu_seconds(pid), stat_cpu_seconds(pid))
+
+
+def cpu_delta(before, after):
+    """Seconds of CPU between two samples: from schedstat (nanoseconds) when both have it and
+    it did not go back (a thread that exited takes its time with it), else from the ticks."""
+    (s0, t0), (s1, t1) = before, after
+    if s0 is not None and s1 is not None and s1 >= s0:
+        return s1 - s0, "schedstat"
+    return t1 - t0, "stat"
 
 
 # ----------------------------------------------------------------------------- benchmark runs
@@ -288,7 +321,7 @@ def run_benchmark(server, test, pipeline, requests, bench_cpu):
         argv = ["taskset", "-c", str(bench_cpu)] + argv
     if not server.alive():
         raise BenchError(f"{server.label}: server is no longer running.\n{server.log_tail()}")
-    cpu0 = cpu_seconds(server.pid)
+    cpu0 = cpu_sample(server.pid)
     t0 = time.monotonic()
     # Output goes to temp files (no pipe to drain) so we can poll: redis-benchmark does not
     # exit when the server dies, it just stalls.
@@ -317,7 +350,7 @@ def run_benchmark(server, test, pipeline, requests, bench_cpu):
     if not server.alive():
         raise BenchError(f"{server.label}: server died during {test} -P {pipeline}.\n"
                          f"{server.log_tail()}")
-    cpu1 = cpu_seconds(server.pid)
+    cpu1 = cpu_sample(server.pid)
     if p.returncode != 0:
         raise BenchError(f"redis-benchmark failed against {server.label} ({test} -P {pipeline}), "
                          f"exit {p.returncode}:\n{err.strip()[-2000:]}\n{out.strip()[-2000:]}")
@@ -337,13 +370,15 @@ def run_benchmark(server, test, pipeline, requests, bench_cpu):
     if not rps or rps <= 0:
         raise BenchError(f"{server.label}: {test} -P {pipeline} reported rps={r.get('rps')!r} "
                          f"(errors?)\n{err.strip()[-1000:]}")
-    cpu = round(cpu1 - cpu0, 6)
+    cpu, cpu_source = cpu_delta(cpu0, cpu1)
+    cpu = round(cpu, 9)
     return {
         "server": server.label, "test": test, "pipeline": pipeline, "requests": requests,
         "rps": rps, "avg_ms": f("avg_latency_ms"), "min_ms": f("min_latency_ms"),
         "p50_ms": f("p50_latency_ms"), "p95_ms": f("p95_latency_ms"),
         "p99_ms": f("p99_latency_ms"), "max_ms": f("max_latency_ms"),
         "cpu_s": cpu, "cpu_us_per_request": round(cpu * 1e6 / requests, 6), "wall_s": wall,
+        "cpu_source": cpu_source,
     }
 
 
@@ -399,6 +434,9 @@ def summarize(runs, tests, pipelines):
                 t["rps_median"] / r["rps_median"] if t["rps_median"] and r["rps_median"] else None)
             tc, rc = t["cpu_us_per_request_median"], r["cpu_us_per_request_median"]
             s["cpu_ratio_redis_over_tandem"] = rc / tc if tc and rc is not None else None
+            sources = {r.get("cpu_source") for r in runs if r["test"] == test
+                       and r["pipeline"] == p}
+            s["cpu_source"] = "schedstat" if sources == {"schedstat"} else "stat"
             out.append(s)
     return out
 
@@ -411,10 +449,14 @@ def print_report(summary, rounds):
     for s in summary:
         t, r = s["tandem"], s["redis"]
         print()
-        res = 1e6 / CLK_TCK / t["requests"] if t["requests"] else None
+        if s.get("cpu_source") == "schedstat":
+            res_text = "CPU from schedstat, ns"
+        else:
+            res = 1e6 / CLK_TCK / t["requests"] if t["requests"] else None
+            res_text = f"CPU resolution {fmt_num(res, '.3f')} us/req"
         print(f"== {KNOWN_TESTS.get(s['test'], (None, s['test'].upper()))[1]}  -P {s['pipeline']}"
               f"  ({t['requests']} requests x {rounds} rounds, -c {CLIENTS} -d {DATA_SIZE};"
-              f" CPU resolution {fmt_num(res, '.3f')} us/req)")
+              f" {res_text})")
         print(f"   {'':8} {'rps median':>12} {'rps min-max':>23} {'p50 ms':>8} {'p99 ms':>8}"
               f" {'CPU us/req':>11}")
         for who, d in (("tandem", t), ("redis", r)):
