@@ -277,11 +277,11 @@ def stat_cpu_seconds(pid):
     return (utime + stime) / CLK_TCK
 
 
-def schedstat_cpu_seconds(pid):
-    """The scheduler's run time of all the process's threads (the first field of
-    /proc/PID/task/TID/schedstat, in nanoseconds: the sum utime+stime are scaled from), or None
-    where the kernel does not keep it (it then reads 0)."""
-    total = 0
+def schedstat_ns(pid):
+    """{tid: the scheduler's run time of that thread in nanoseconds} (the first field of
+    /proc/PID/task/TID/schedstat: the sum utime+stime are scaled from), or None where the kernel
+    does not keep it (it then reads 0)."""
+    per_thread = {}
     try:
         tids = os.listdir(f"/proc/{pid}/task")
     except OSError as e:
@@ -289,23 +289,27 @@ def schedstat_cpu_seconds(pid):
     for tid in tids:
         try:
             with open(f"/proc/{pid}/task/{tid}/schedstat") as f:
-                total += int(f.read().split()[0])
+                per_thread[tid] = int(f.read().split()[0])
         except (OSError, ValueError, IndexError):
             continue  # a thread that just exited
-    return total / 1e9 if total > 0 else None
+    return per_thread if sum(per_thread.values()) > 0 else None
 
 
 def cpu_sample(pid):
-    return (schedstat_cpu_seconds(pid), stat_cpu_seconds(pid))
+    return (schedstat_ns(pid), stat_cpu_seconds(pid))
 
 
 def cpu_delta(before, after):
-    """Seconds of CPU between two samples: from schedstat (nanoseconds) when both have it and
-    it did not go back (a thread that exited takes its time with it), else from the ticks."""
+    """Seconds of CPU between two samples, and where they came from: schedstat (nanoseconds)
+    when every thread of the first sample is still there and the ticks agree within two (a
+    thread that came and went during the run is in utime+stime only), else the ticks."""
     (s0, t0), (s1, t1) = before, after
-    if s0 is not None and s1 is not None and s1 >= s0:
-        return s1 - s0, "schedstat"
-    return t1 - t0, "stat"
+    ticks = t1 - t0
+    if s0 is not None and s1 is not None and set(s0) <= set(s1):
+        sched = sum(s1[tid] - s0.get(tid, 0) for tid in s1) / 1e9
+        if sched >= 0 and ticks - sched <= 2 / CLK_TCK:
+            return sched, "schedstat"
+    return ticks, "stat"
 
 
 # ----------------------------------------------------------------------------- benchmark runs

@@ -1,6 +1,6 @@
 // Google Benchmark microbenchmarks of the request path's internals: RESP parsing and reply
 // encoding, keyspace lookup/insert, expiry sampling, the sorted-set skiplist, the packed (listpack)
-// hash and sorted-set encodings, and the replication backlog.
+// hash and sorted-set encodings, the replication backlog and the command clock.
 // Run: build-release/bench/tandem_micro_bench
 #include <benchmark/benchmark.h>
 
@@ -13,6 +13,7 @@
 
 #include "resp/reply_builder.h"
 #include "resp/request_parser.h"
+#include "server/clock.h"
 #include "server/replication.h"
 #include "storage/hash.h"
 #include "storage/keyspace.h"
@@ -302,6 +303,18 @@ void BM_BacklogAppend(benchmark::State& state) {
   state.SetBytesProcessed(state.iterations() * static_cast<int64_t>(set_cmd.size()));
 }
 BENCHMARK(BM_BacklogAppend);
+
+// ---- the command clock
+
+// One reading of the time a command runs at (server/clock.h): Arg(1) from the timestamp counter
+// where the kernel keeps time with it (label "tsc"), Arg(0) clock_gettime(CLOCK_REALTIME).
+void BM_CommandClockNowUs(benchmark::State& state) {
+  tandem::server::CommandClock clock;
+  clock.Init(state.range(0) != 0);
+  state.SetLabel(clock.uses_tsc() ? "tsc" : "clock_gettime");
+  for (auto _ : state) benchmark::DoNotOptimize(clock.NowUs());
+}
+BENCHMARK(BM_CommandClockNowUs)->Arg(0)->Arg(1);
 
 }  // namespace
 

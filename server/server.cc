@@ -6,7 +6,6 @@
 
 #include <algorithm>
 #include <array>
-#include <chrono>
 #include <climits>
 #include <cmath>
 #include <cstdlib>
@@ -1205,7 +1204,7 @@ void Server::FlushPendingWrites() {
 
 void Server::Cron() {
   clock_.Tick();
-  const int64_t now = storage::SystemClockMs();
+  const int64_t now = clock_.NowUs() / 1000;
   ++cron_loops_;
   // Instantaneous ops/sec, sampled every 100 ms like trackInstantaneousMetric.
   if (now - stats_.last_sample_ms >= 100) {

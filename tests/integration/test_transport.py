@@ -10,7 +10,6 @@ socket. Under ASan, every server these tests stop is checked for sanitizer repor
 
 import os
 import platform
-import re
 import socket
 import threading
 import time
@@ -257,48 +256,3 @@ def test_client_kill_of_a_stalled_reader_matches_stock(tandem, stock_redis):
     """Stock Redis frees a killed client at once, pending replies and all; so does tandem."""
     assert kill_stalled_reader(tandem) == kill_stalled_reader(stock_redis) == (1, False)
 
-
-def kernel_clocksource() -> str:
-    try:
-        with open("/sys/devices/system/clocksource/clocksource0/current_clocksource") as f:
-            return f.read().strip()
-    except OSError:
-        return ""
-
-
-@pytest.mark.parametrize("tsc_env", [None, "0"])
-def test_command_clock_follows_the_kernel_clocksource(tmp_path, monkeypatch, tsc_env):
-    """Commands read their time from the TSC only where the kernel keeps time with it; INFO
-    says which, in Redis's words, and command times and durations stay right either way."""
-    if tsc_env is None:
-        monkeypatch.delenv("TANDEM_TSC", raising=False)
-    else:
-        monkeypatch.setenv("TANDEM_TSC", tsc_env)
-    srv = th.launch(require_tandem_binary(), str(tmp_path / "clock"))
-    try:
-        c = srv.client()
-        clock = c.info("server")["monotonic_clock"]
-        if tsc_env is None and platform.machine() == "x86_64" and kernel_clocksource() == "tsc":
-            m = re.fullmatch(r"X86 TSC @ (\d+) ticks/us", clock)
-            assert m and 100 <= int(m.group(1)) <= 10000, clock
-        else:
-            assert clock == "POSIX clock_gettime"
-        # A command's time: a key set to expire 300 ms from now is there at once, gone later.
-        assert c.set("k", "v", px=300)
-        assert 0 < c.pttl("k") <= 300
-        ok = False
-        for _ in range(100):
-            if c.exists("k") == 0:
-                ok = True
-                break
-            time.sleep(0.05)
-        assert ok
-        # SLOWLOG's timestamp is the wall clock's.
-        c.config_set("slowlog-log-slower-than", "0")
-        c.slowlog_reset()
-        c.set("a", "1")
-        entry = c.execute_command("SLOWLOG", "GET", "1")[0]
-        assert abs(entry[1] - time.time()) < 5
-        assert entry[2] >= 0
-    finally:
-        srv.stop()
