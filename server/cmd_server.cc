@@ -209,10 +209,7 @@ void CmdCommandGetkeys(CommandContext& ctx) {
       for (int64_t i = 0; i < n; ++i) keys.push_back(argv[m.numkeys_at + 1 + i]);
     }
   }
-  if (keys.empty() && cmd->first_key > 0) {
-    int last = cmd->last_key < 0 ? argc + cmd->last_key : cmd->last_key;
-    for (int i = cmd->first_key; i <= last && i < argc; i += cmd->key_step) keys.push_back(argv[i]);
-  }
+  if (keys.empty()) ForEachKeyIndex(*cmd, argc, [&](int i) { keys.push_back(argv[i]); });
   if (keys.empty()) return ctx.Error("ERR The command has no key arguments");
   ctx.reply().ArrayHeader(static_cast<int64_t>(keys.size()));
   for (std::string_view k : keys) ctx.reply().Bulk(k);

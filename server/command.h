@@ -4,6 +4,7 @@
 // rows with explicit Register*Commands(table) calls.
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -158,6 +159,17 @@ class CommandTable {
   mutable size_t last_len_ = 0;  // 0: nothing remembered
   mutable Command* last_ = nullptr;
 };
+
+// Calls fn(i) for each argument index that the command's first/last/step key positions name in
+// a call of `argc` arguments (the legacy key spec, what COMMAND GETKEYS, WATCH invalidation and
+// the pipeline look-ahead use); nothing for a command without keys.
+template <typename Fn>
+void ForEachKeyIndex(const Command& cmd, int argc, Fn&& fn) {
+  if (cmd.first_key <= 0) return;
+  const int last = cmd.last_key < 0 ? argc + cmd.last_key : std::min(cmd.last_key, argc - 1);
+  const int step = std::max(cmd.key_step, 1);
+  for (int i = cmd.first_key; i <= last; i += step) fn(i);
+}
 
 // After the Register* calls: where the commands that look up members of a hash, set or sorted
 // set name them (Command::member_first / member_step), for the server's look-ahead over a

@@ -776,12 +776,10 @@ class KeyBatch {
     const Command* cmd = commands_.Find(args[0]);
     if (cmd == nullptr || cmd->first_key <= 0) return n_ < keys_.size();
     const int argc = static_cast<int>(args.size());
-    const int end = cmd->last_key < 0 ? argc + cmd->last_key : std::min(cmd->last_key, argc - 1);
-    const int step = std::max(cmd->key_step, 1);
-    for (int i = cmd->first_key; i <= end && n_ < keys_.size(); i += step) {
+    ForEachKeyIndex(*cmd, argc, [&](int i) {
       std::string_view key = args[static_cast<size_t>(i)];
-      if (key.size() <= kMaxLength) keys_[n_++] = key;
-    }
+      if (n_ < keys_.size() && key.size() <= kMaxLength) keys_[n_++] = key;
+    });
     if (cmd->member_first > 0 && cmd->member_first < argc && !mixed_) {
       std::string_view key = args[static_cast<size_t>(cmd->first_key)];
       if (n_members_ == 0) member_key_ = key;
@@ -1417,12 +1415,8 @@ void Server::TouchCommandKeys(const Client& client, const Command& cmd,
     }
     return;
   }
-  if (cmd.first_key <= 0) return;
-  int argc = static_cast<int>(args.size());
-  int last = cmd.last_key < 0 ? argc + cmd.last_key : cmd.last_key;
-  for (int i = cmd.first_key; i <= last && i < argc; i += std::max(1, cmd.key_step)) {
-    TouchWatchedKey(client.db_index, args[i]);
-  }
+  ForEachKeyIndex(cmd, static_cast<int>(args.size()),
+                  [&](int i) { TouchWatchedKey(client.db_index, args[static_cast<size_t>(i)]); });
   // MOVE and COPY ... DB also change the key in the other database.
   if (name == "move") {
     int64_t db = 0;
