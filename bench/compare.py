@@ -438,8 +438,8 @@ def summarize(runs, tests, pipelines):
                 t["rps_median"] / r["rps_median"] if t["rps_median"] and r["rps_median"] else None)
             tc, rc = t["cpu_us_per_request_median"], r["cpu_us_per_request_median"]
             s["cpu_ratio_redis_over_tandem"] = rc / tc if tc and rc is not None else None
-            sources = {r.get("cpu_source") for r in runs if r["test"] == test
-                       and r["pipeline"] == p}
+            sources = {run.get("cpu_source") for run in runs if run["test"] == test
+                       and run["pipeline"] == p}
             s["cpu_source"] = "schedstat" if sources == {"schedstat"} else "stat"
             out.append(s)
     return out
